@@ -1,0 +1,90 @@
+package rib
+
+import (
+	"errors"
+	"net/netip"
+
+	"github.com/t5gw/t5gw/evpn"
+)
+
+// Fabric is what the reconciler needs of the fabric speaker. Advertise also
+// replaces a route already advertised under the same key.
+type Fabric interface {
+	Advertise(routes []evpn.Type5Route) error
+	Withdraw(routes []evpn.Type5Route) error
+}
+
+// Reconciler makes the fabric hold exactly the desired Type-5 routes of one
+// VRF. It remembers what it has advertised, so it only sends differences.
+type Reconciler struct {
+	fabric     Fabric
+	advertised map[netip.Prefix]evpn.Type5Route
+}
+
+// NewReconciler returns a reconciler that has advertised nothing yet.
+func NewReconciler(fabric Fabric) *Reconciler {
+	return &Reconciler{fabric: fabric, advertised: make(map[netip.Prefix]evpn.Type5Route)}
+}
+
+// Advertised is how many routes the fabric holds from this reconciler.
+func (r *Reconciler) Advertised() int { return len(r.advertised) }
+
+// Prefixes returns the prefixes currently advertised.
+func (r *Reconciler) Prefixes() []netip.Prefix {
+	out := make([]netip.Prefix, 0, len(r.advertised))
+	for p := range r.advertised {
+		out = append(out, p)
+	}
+	return out
+}
+
+// Reconcile brings the given prefixes in line with desired: it withdraws what
+// is no longer wanted, then advertises what is new or changed. It returns the
+// prefixes it could not bring in line; what it reports as advertised is what
+// the fabric accepted, even after a partial failure.
+func (r *Reconciler) Reconcile(prefixes []netip.Prefix, desired func(netip.Prefix) (evpn.Type5Route, bool)) (failed []netip.Prefix, err error) {
+	var withdraw, advertise []evpn.Type5Route
+	for _, p := range prefixes {
+		want, ok := desired(p)
+		have, had := r.advertised[p]
+		switch {
+		case !ok && had:
+			withdraw = append(withdraw, have)
+		case ok && !had:
+			advertise = append(advertise, want)
+		case ok && had && !want.Equal(have):
+			if want.Key() != have.Key() { // the RD changed: a different route
+				withdraw = append(withdraw, have)
+			}
+			advertise = append(advertise, want)
+		}
+	}
+	f1, err1 := r.apply(withdraw, r.fabric.Withdraw, func(t evpn.Type5Route) { delete(r.advertised, t.Prefix) })
+	f2, err2 := r.apply(advertise, r.fabric.Advertise, func(t evpn.Type5Route) { r.advertised[t.Prefix] = t })
+	return append(f1, f2...), errors.Join(err1, err2)
+}
+
+// apply sends routes in one batch; when the batch fails it sends them one by
+// one to learn which the fabric took.
+func (r *Reconciler) apply(routes []evpn.Type5Route, send func([]evpn.Type5Route) error, done func(evpn.Type5Route)) ([]netip.Prefix, error) {
+	if len(routes) == 0 {
+		return nil, nil
+	}
+	if err := send(routes); err == nil {
+		for _, t := range routes {
+			done(t)
+		}
+		return nil, nil
+	}
+	var failed []netip.Prefix
+	var errs []error
+	for _, t := range routes {
+		if err := send([]evpn.Type5Route{t}); err != nil {
+			failed = append(failed, t.Prefix)
+			errs = append(errs, err)
+			continue
+		}
+		done(t)
+	}
+	return failed, errors.Join(errs...)
+}

@@ -1,0 +1,192 @@
+package rib
+
+import (
+	"context"
+	"log/slog"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/t5gw/t5gw/evpn"
+)
+
+var (
+	w1 = netip.MustParseAddr("192.168.10.11")
+	w2 = netip.MustParseAddr("192.168.10.12")
+)
+
+func testVRF() evpn.VRF {
+	rd, _ := evpn.ParseRD("10.0.0.3:4001")
+	rt, _ := evpn.ParseRouteTarget("65000:4001")
+	return evpn.VRF{Name: "blue", RD: rd, L3VNI: 4001, RouteTargets: []evpn.RouteTarget{rt},
+		VTEP:   netip.MustParseAddr("10.0.0.3"),
+		Accept: []evpn.PrefixRule{{Prefix: netip.MustParsePrefix("10.244.0.0/16"), GE: 16, LE: 32}}}
+}
+
+func route(worker netip.Addr, prefix string, path ...uint32) evpn.Route {
+	return evpn.Route{Worker: worker, Prefix: netip.MustParsePrefix(prefix), NextHop: worker,
+		ASPath: []evpn.ASPathSegment{{ASNs: path}}}
+}
+
+// reconcileDirty reconciles everything the table marked dirty.
+func reconcileDirty(t *testing.T, tab *Table, rec *Reconciler) {
+	t.Helper()
+	if failed, err := rec.Reconcile(tab.TakeDirty(), tab.Best); err != nil {
+		t.Fatalf("Reconcile: %v (failed %v)", err, failed)
+	}
+}
+
+func TestReconcileFollowsWorkers(t *testing.T) {
+	fab := newFakeFabric()
+	tab, rec := NewTable(testVRF()), NewReconciler(fab)
+
+	tab.Update(route(w1, "10.244.1.0/24", 65011))
+	tab.Update(route(w2, "10.244.2.0/24", 65012))
+	reconcileDirty(t, tab, rec)
+	want := map[string]string{"10.244.1.0/24": w1.String(), "10.244.2.0/24": w2.String()}
+	if diff := cmp.Diff(want, fab.gateways()); diff != "" {
+		t.Fatalf("after announce (-want +got):\n%s", diff)
+	}
+
+	// Running again with nothing changed sends nothing.
+	calls := fab.calls
+	reconcileDirty(t, tab, rec)
+	if _, err := rec.Reconcile(tab.Prefixes(), tab.Best); err != nil {
+		t.Fatalf("full resync: %v", err)
+	}
+	if fab.calls != calls {
+		t.Errorf("second reconcile made %d fabric calls, want 0", fab.calls-calls)
+	}
+
+	// Same prefix from a second worker with a shorter path takes over; when
+	// that worker goes down the first comes back.
+	tab.Update(route(w2, "10.244.1.0/24"))
+	reconcileDirty(t, tab, rec)
+	if got := fab.gateways()["10.244.1.0/24"]; got != w2.String() {
+		t.Errorf("after better announcement: GW IP %s, want %s", got, w2)
+	}
+	if n := tab.DropWorker(w2); n != 2 {
+		t.Errorf("DropWorker dropped %d routes, want 2", n)
+	}
+	reconcileDirty(t, tab, rec)
+	want = map[string]string{"10.244.1.0/24": w1.String()}
+	if diff := cmp.Diff(want, fab.gateways()); diff != "" {
+		t.Fatalf("after worker down (-want +got):\n%s", diff)
+	}
+
+	// A changed attribute replaces the route; a withdrawal removes it.
+	r := route(w1, "10.244.1.0/24", 65011)
+	r.Communities = []uint32{1}
+	tab.Update(r)
+	reconcileDirty(t, tab, rec)
+	for _, h := range fab.routes {
+		if len(h.Communities) != 1 {
+			t.Errorf("replaced route carries communities %v, want [1]", h.Communities)
+		}
+	}
+	tab.Withdraw(w1, netip.MustParsePrefix("10.244.1.0/24"))
+	reconcileDirty(t, tab, rec)
+	if len(fab.gateways()) != 0 || rec.Advertised() != 0 || tab.Routes() != 0 {
+		t.Errorf("after withdrawal: fabric %v, advertised %d, table %d; want all empty", fab.gateways(), rec.Advertised(), tab.Routes())
+	}
+}
+
+func TestRefusedRoutesAreHeldNotAdvertised(t *testing.T) {
+	fab := newFakeFabric()
+	tab, rec := NewTable(testVRF()), NewReconciler(fab)
+	out := route(w1, "10.1.0.0/16")
+	if ref, fresh := tab.Update(out); ref == nil || ref.Reason != evpn.ReasonNotAccepted || !fresh {
+		t.Fatalf("Update(outside accept) = %v, %v; want fresh %s", ref, fresh, evpn.ReasonNotAccepted)
+	}
+	if _, fresh := tab.Update(out); fresh {
+		t.Errorf("the same refused route again is fresh; want it logged once")
+	}
+	reconcileDirty(t, tab, rec)
+	if len(fab.gateways()) != 0 {
+		t.Errorf("fabric holds %v, want nothing", fab.gateways())
+	}
+	if n := tab.Refused(evpn.ReasonNotAccepted); n != 1 {
+		t.Errorf("Refused = %d, want 1", n)
+	}
+	tab.DropWorker(w1)
+	if n := tab.Refused(evpn.ReasonNotAccepted); n != 0 {
+		t.Errorf("Refused after drop = %d, want 0", n)
+	}
+}
+
+func TestVTEPChangeReadvertises(t *testing.T) {
+	fab := newFakeFabric()
+	vrf := testVRF()
+	tab, rec := NewTable(vrf), NewReconciler(fab)
+	tab.Update(route(w1, "10.244.1.0/24"))
+	reconcileDirty(t, tab, rec)
+	vrf.VTEP = netip.MustParseAddr("10.0.0.4")
+	tab.SetVRF(vrf)
+	reconcileDirty(t, tab, rec)
+	for _, r := range fab.routes {
+		if r.NextHop != vrf.VTEP {
+			t.Errorf("next hop %s after VTEP change, want %s", r.NextHop, vrf.VTEP)
+		}
+	}
+}
+
+func TestPartialFailureReportsRealState(t *testing.T) {
+	fab := newFakeFabric()
+	tab, rec := NewTable(testVRF()), NewReconciler(fab)
+	bad := netip.MustParsePrefix("10.244.9.0/24")
+	fab.fail[bad] = true
+	tab.Update(route(w1, "10.244.1.0/24"))
+	tab.Update(route(w1, bad.String()))
+	failed, err := rec.Reconcile(tab.TakeDirty(), tab.Best)
+	if err == nil || len(failed) != 1 || failed[0] != bad {
+		t.Fatalf("Reconcile = %v, %v; want %s failed", failed, err, bad)
+	}
+	if rec.Advertised() != 1 || len(fab.gateways()) != 1 {
+		t.Errorf("advertised %d, fabric %v; want the one good route", rec.Advertised(), fab.gateways())
+	}
+	delete(fab.fail, bad)
+	if _, err := rec.Reconcile(failed, tab.Best); err != nil || rec.Advertised() != 2 {
+		t.Errorf("retry: %v, advertised %d; want 2", err, rec.Advertised())
+	}
+}
+
+func TestVRFRunStopsWithNothingLeft(t *testing.T) {
+	fab := newFakeFabric()
+	v := NewVRF(testVRF(), fab, slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { v.Run(ctx); close(done) }()
+
+	v.Learn(w1, []evpn.Route{route(w1, "10.244.1.0/24"), route(w1, "10.1.0.0/16")}, nil)
+	waitFor(t, func() (bool, any) { s := v.Stats(); return s.Advertised == 1 && s.Received == 2, s })
+	if s := v.Stats(); s.Refused[evpn.ReasonNotAccepted] != 1 || s.RefusalsTotal[evpn.ReasonNotAccepted] != 1 {
+		t.Errorf("stats %+v, want one not-accepted refusal", s)
+	}
+	v.Learn(w1, nil, []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")})
+	v.Learn(w2, []evpn.Route{route(w2, "10.244.2.0/24")}, nil)
+	waitFor(t, func() (bool, any) { s := v.Stats(); return s.Advertised == 2 && s.Received == 2, s })
+	v.WorkerDown(w1)
+	waitFor(t, func() (bool, any) { g := fab.gateways(); return len(g) == 1 && g["10.244.2.0/24"] == w2.String(), g })
+	cancel()
+	<-done
+	if g := fab.gateways(); len(g) != 0 {
+		t.Errorf("after stop the fabric holds %v, want nothing", g)
+	}
+}
+
+// waitFor polls cond until it holds or a deadline passes, then prints the last state seen.
+func waitFor(t *testing.T, cond func() (bool, any)) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ok, last := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met in 5s; last state: %+v", last)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,108 @@
+package evpn
+
+import (
+	"net/netip"
+	"slices"
+)
+
+// Route is one prefix as a worker announced it inside a VRF: the plain value the
+// BGP adapter hands over, free of any BGP engine type.
+type Route struct {
+	Worker           netip.Addr // the worker's BGP session address
+	Prefix           netip.Prefix
+	NextHop          netip.Addr // BGP next hop the worker sent; becomes the Gateway IP
+	Origin           uint8      // 0 IGP, 1 EGP, 2 incomplete
+	ASPath           []ASPathSegment
+	MED              uint32
+	HasMED           bool
+	Communities      []uint32
+	LargeCommunities []LargeCommunity
+}
+
+// ASPathSegment is one AS_SEQUENCE or AS_SET of an AS path.
+type ASPathSegment struct {
+	Set  bool // AS_SET; otherwise AS_SEQUENCE
+	ASNs []uint32
+}
+
+// LargeCommunity is an RFC 8092 large community.
+type LargeCommunity struct{ Global, Local1, Local2 uint32 }
+
+// ASPathLen is the path length used for best-path selection (an AS_SET counts
+// once, RFC 4271 section 9.1.2.2).
+func (r Route) ASPathLen() int {
+	n := 0
+	for _, s := range r.ASPath {
+		if s.Set {
+			n++
+		} else {
+			n += len(s.ASNs)
+		}
+	}
+	return n
+}
+
+// Equal tells whether two routes carry the same announcement.
+func (r Route) Equal(o Route) bool {
+	return r.Worker == o.Worker && r.Prefix == o.Prefix && r.NextHop == o.NextHop &&
+		r.Origin == o.Origin && r.MED == o.MED && r.HasMED == o.HasMED &&
+		slices.EqualFunc(r.ASPath, o.ASPath, func(a, b ASPathSegment) bool {
+			return a.Set == b.Set && slices.Equal(a.ASNs, b.ASNs)
+		}) &&
+		slices.Equal(r.Communities, o.Communities) &&
+		slices.Equal(r.LargeCommunities, o.LargeCommunities)
+}
+
+// TunnelVXLAN is the BGP encapsulation extended community value for VXLAN
+// (RFC 9012 tunnel type 8), the data plane of RFC 8365 EVPN.
+const TunnelVXLAN uint16 = 8
+
+// Type5Route is one EVPN IP Prefix route (RFC 9136 section 3.1) with the path
+// attributes t5gw sends with it.
+type Type5Route struct {
+	RD          RD
+	EthernetTag uint32 // always 0 here
+	// ESI is always zero: RFC 9136 forbids a non-zero ESI together with a
+	// non-zero Gateway IP, and the Gateway IP is the overlay index t5gw uses.
+	Prefix       netip.Prefix
+	GatewayIP    netip.Addr
+	Label        uint32 // 24-bit; the L3VNI or 0
+	NextHop      netip.Addr
+	RouteTargets []RouteTarget
+	Encap        uint16 // tunnel type of the encapsulation extended community
+
+	Origin           uint8
+	ASPath           []ASPathSegment
+	MED              uint32
+	HasMED           bool
+	Communities      []uint32
+	LargeCommunities []LargeCommunity
+
+	Worker netip.Addr // which worker it stands for; not sent
+}
+
+// Key is what identifies a Type-5 route in BGP: RD, Ethernet Tag and prefix
+// (RFC 9136 section 3.1). Gateway IP and label are attributes of the route.
+type Key struct {
+	RD          RD
+	EthernetTag uint32
+	Prefix      netip.Prefix
+}
+
+// Key returns the route's BGP identity.
+func (t Type5Route) Key() Key {
+	return Key{RD: t.RD, EthernetTag: t.EthernetTag, Prefix: t.Prefix}
+}
+
+// Equal tells whether two Type-5 routes would be sent identically.
+func (t Type5Route) Equal(o Type5Route) bool {
+	return t.Key() == o.Key() && t.GatewayIP == o.GatewayIP && t.Label == o.Label &&
+		t.NextHop == o.NextHop && t.Encap == o.Encap && t.Origin == o.Origin &&
+		t.MED == o.MED && t.HasMED == o.HasMED &&
+		slices.Equal(t.RouteTargets, o.RouteTargets) &&
+		slices.EqualFunc(t.ASPath, o.ASPath, func(a, b ASPathSegment) bool {
+			return a.Set == b.Set && slices.Equal(a.ASNs, b.ASNs)
+		}) &&
+		slices.Equal(t.Communities, o.Communities) &&
+		slices.Equal(t.LargeCommunities, o.LargeCommunities)
+}

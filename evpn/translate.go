@@ -1,0 +1,128 @@
+package evpn
+
+import (
+	"fmt"
+	"net/netip"
+)
+
+// LabelMode says what goes into the Type-5 label field.
+type LabelMode uint8
+
+const (
+	// LabelL3VNI puts the VRF's L3VNI in the label, as FRR and NX-OS do.
+	LabelL3VNI LabelMode = iota
+	// LabelZero sends label 0, as RFC 9136 section 4.3 suggests when the
+	// Gateway IP is the overlay index and the VNI comes from the Type-2 route.
+	LabelZero
+)
+
+// PrefixRule admits a prefix that lies inside Prefix and whose length is
+// between GE and LE, like "10.244.0.0/16 le 32".
+type PrefixRule struct {
+	Prefix netip.Prefix
+	GE, LE int
+}
+
+// Admits tells whether p matches the rule.
+func (r PrefixRule) Admits(p netip.Prefix) bool {
+	return p.Addr().Is4() == r.Prefix.Addr().Is4() && r.Prefix.Overlaps(p) &&
+		p.Bits() >= r.Prefix.Bits() && p.Bits() >= r.GE && p.Bits() <= r.LE
+}
+
+// VRF holds what translation needs to know of one tenant VRF.
+type VRF struct {
+	Name         string
+	RD           RD
+	L3VNI        uint32
+	RouteTargets []RouteTarget // export
+	Label        LabelMode
+	VTEP         netip.Addr // BGP next hop of every Type-5 route
+	Accept       []PrefixRule
+	// AllowThirdPartyNextHop lets a worker announce a next hop other than its
+	// own session address (Calico route reflectors do).
+	AllowThirdPartyNextHop bool
+}
+
+// Reason names why a route was not translated. It is a metric label value.
+type Reason string
+
+// The reasons a learned route is not advertised.
+const (
+	ReasonNotAccepted    Reason = "not-accepted" // outside the VRF's accept rules
+	ReasonThirdParty     Reason = "third-party-nexthop"
+	ReasonNoNextHop      Reason = "no-nexthop"      // missing, 0.0.0.0 or ::
+	ReasonFamilyMismatch Reason = "family-mismatch" // RFC 9136: GW IP must be in the prefix's family
+	ReasonLinkLocal      Reason = "link-local-nexthop"
+)
+
+// Reasons lists every Reason, for metrics that start at zero.
+var Reasons = []Reason{ReasonNotAccepted, ReasonThirdParty, ReasonNoNextHop, ReasonFamilyMismatch, ReasonLinkLocal}
+
+// Refusal is the error Translate returns for a route it does not advertise.
+type Refusal struct {
+	Reason Reason
+	Detail string
+}
+
+func (r *Refusal) Error() string { return fmt.Sprintf("%s: %s", r.Reason, r.Detail) }
+
+func refuse(reason Reason, format string, args ...any) *Refusal {
+	return &Refusal{Reason: reason, Detail: fmt.Sprintf(format, args...)}
+}
+
+// Translate gives the Type-5 route that a learned route becomes in vrf, or a
+// *Refusal saying why it cannot be advertised.
+func Translate(vrf VRF, r Route) (Type5Route, error) {
+	if err := Admit(vrf, r); err != nil {
+		return Type5Route{}, err
+	}
+	label := vrf.L3VNI
+	if vrf.Label == LabelZero {
+		label = 0
+	}
+	return Type5Route{
+		RD:               vrf.RD,
+		Prefix:           r.Prefix.Masked(),
+		GatewayIP:        r.NextHop,
+		Label:            label,
+		NextHop:          vrf.VTEP,
+		RouteTargets:     vrf.RouteTargets,
+		Encap:            TunnelVXLAN,
+		Origin:           r.Origin,
+		ASPath:           r.ASPath,
+		MED:              r.MED,
+		HasMED:           r.HasMED,
+		Communities:      r.Communities,
+		LargeCommunities: r.LargeCommunities,
+		Worker:           r.Worker,
+	}, nil
+}
+
+// Admit checks a learned route against the VRF's rules and RFC 9136's
+// encoding rules; nil means it can be translated.
+func Admit(vrf VRF, r Route) error {
+	if !accepted(vrf.Accept, r.Prefix) {
+		return refuse(ReasonNotAccepted, "%s is outside the accept rules", r.Prefix)
+	}
+	nh := r.NextHop
+	switch {
+	case !nh.IsValid() || nh.IsUnspecified():
+		return refuse(ReasonNoNextHop, "%s has next hop %v", r.Prefix, nh)
+	case nh.Is4() != r.Prefix.Addr().Is4() || nh.Is4In6():
+		return refuse(ReasonFamilyMismatch, "%s has next hop %s of the other address family", r.Prefix, nh)
+	case nh.IsLinkLocalUnicast():
+		return refuse(ReasonLinkLocal, "%s has only the link-local next hop %s", r.Prefix, nh)
+	case !vrf.AllowThirdPartyNextHop && nh != r.Worker:
+		return refuse(ReasonThirdParty, "%s has next hop %s, not the worker's address %s", r.Prefix, nh, r.Worker)
+	}
+	return nil
+}
+
+func accepted(rules []PrefixRule, p netip.Prefix) bool {
+	for _, rule := range rules {
+		if rule.Admits(p) {
+			return true
+		}
+	}
+	return false
+}
