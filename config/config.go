@@ -1,0 +1,88 @@
+package config
+
+import (
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/t5gw/t5gw/evpn"
+)
+
+// Config is a validated t5gw configuration: the global file and every VRF file.
+type Config struct {
+	File     string // the global file it came from
+	RouterID netip.Addr
+	ASN      uint32
+	VTEP     netip.Addr // BGP next hop of every Type-5 route
+	Fabric   Fabric
+	VRFDir   string // resolved against the global file's directory
+	Metrics  string // host:port of /metrics; empty turns it off
+	LogLevel slog.Level
+	VRFs     []VRF
+}
+
+// Fabric is the EVPN side: the route reflectors or leaves t5gw peers with.
+type Fabric struct {
+	Listen    []netip.Addr // empty: do not listen, only connect out
+	Port      uint16
+	Neighbors []Neighbor
+}
+
+// Neighbor is one l2vpn-evpn peer.
+type Neighbor struct {
+	Address  netip.Addr
+	ASN      uint32
+	Port     uint16
+	Password string // TCP MD5
+	Multihop uint8  // eBGP multihop TTL; 0 is off
+	Passive  bool
+}
+
+// VRF is one tenant VRF: its EVPN identity and the workers that peer in it.
+type VRF struct {
+	File         string
+	Name         string
+	Device       string // Linux VRF device; empty when t5gw is not on the leaf itself
+	L3VNI        uint32
+	RD           evpn.RD
+	RouteTargets []evpn.RouteTarget // export
+	Label        evpn.LabelMode
+	Workers      Workers
+}
+
+// Workers is how t5gw meets the workers of one VRF.
+type Workers struct {
+	ASN                    uint32 // the AS t5gw shows to workers
+	Listen                 []netip.Addr
+	Port                   uint16
+	Peers                  []Peer
+	Accept                 []evpn.PrefixRule
+	MaxPrefixes            uint32 // per worker and address family; 0 is no limit
+	MaxPrefixesRestart     time.Duration
+	AllowThirdPartyNextHop bool
+}
+
+// Peer is a static worker (Address) or a range any worker may connect from.
+type Peer struct {
+	Address     netip.Addr
+	Range       netip.Prefix
+	ASN         uint32
+	Password    string
+	Multihop    uint8 // eBGP multihop TTL; 0 is off
+	TTLSecurity uint8 // GTSM: accept only packets this many hops away or less; 0 is off
+	Passive     bool
+}
+
+// EVPN returns what translation needs to know of the VRF.
+func (c *Config) EVPN(v VRF) evpn.VRF {
+	return evpn.VRF{
+		Name:                   v.Name,
+		RD:                     v.RD,
+		L3VNI:                  v.L3VNI,
+		RouteTargets:           v.RouteTargets,
+		Label:                  v.Label,
+		VTEP:                   c.VTEP,
+		Accept:                 v.Workers.Accept,
+		AllowThirdPartyNextHop: v.Workers.AllowThirdPartyNextHop,
+	}
+}

@@ -1,0 +1,178 @@
+package config
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/t5gw/t5gw/evpn"
+)
+
+const goodGlobal = `
+router-id: 10.0.0.3
+asn: 65000
+fabric:
+  neighbors:
+    - {address: 10.0.0.1, asn: 65000}
+`
+
+const goodVRF = `
+name: blue
+l3vni: 4001
+workers:
+  listen: [192.168.10.3]
+  peers:
+    - {address: 192.168.10.11, asn: 65011}
+  accept: ["10.244.0.0/16 le 32"]
+`
+
+// write lays out a global file and VRF files in a temporary directory and
+// returns the global file's path.
+func write(t *testing.T, global string, vrfs map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "vrfs.d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range vrfs {
+		if err := os.WriteFile(filepath.Join(dir, "vrfs.d", name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(dir, "t5gw.yaml")
+	if err := os.WriteFile(path, []byte(global), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestLoadExample(t *testing.T) {
+	c, err := Load("../examples/t5gw.yaml")
+	if err != nil {
+		t.Fatalf("Load(examples): %v", err)
+	}
+	if len(c.VRFs) != 1 {
+		t.Fatalf("got %d VRFs, want 1", len(c.VRFs))
+	}
+	v := c.VRFs[0]
+	if v.Name != "blue" || v.L3VNI != 4001 || v.RD.String() != "10.0.0.3:4001" || v.Device != "vrf-blue" {
+		t.Errorf("VRF = %+v", v)
+	}
+	if len(v.Workers.Peers) != 2 || v.Workers.Peers[1].Range != netip.MustParsePrefix("192.168.20.0/24") || !v.Workers.Peers[1].Passive {
+		t.Errorf("peers = %+v", v.Workers.Peers)
+	}
+	if v.Workers.MaxPrefixes != 10000 || v.Workers.MaxPrefixesRestart != DefaultMaxPrefixesRestart {
+		t.Errorf("max-prefixes = %d restart %v", v.Workers.MaxPrefixes, v.Workers.MaxPrefixesRestart)
+	}
+	if c.Metrics != "127.0.0.1:9179" || c.Fabric.Port != 179 || c.Fabric.Listen[0] != netip.MustParseAddr("10.0.0.3") {
+		t.Errorf("global = %+v", c)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(write(t, goodGlobal, map[string]string{"blue.yaml": goodVRF}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := c.VRFs[0]
+	if c.VTEP != c.RouterID {
+		t.Errorf("vtep-ip default = %s, want router-id %s", c.VTEP, c.RouterID)
+	}
+	if v.RD.String() != "10.0.0.3:4001" {
+		t.Errorf("rd default = %s, want 10.0.0.3:4001", v.RD)
+	}
+	if len(v.RouteTargets) != 1 || v.RouteTargets[0].String() != "65000:4001" {
+		t.Errorf("route target default = %v, want 65000:4001", v.RouteTargets)
+	}
+	if v.Label != evpn.LabelL3VNI || v.Workers.ASN != 65000 || v.Workers.Port != 179 || !v.Workers.Peers[0].Passive {
+		t.Errorf("defaults = %+v", v)
+	}
+	if v.Workers.MaxPrefixes != 0 || v.Workers.MaxPrefixesRestart != 30*time.Second || v.Workers.AllowThirdPartyNextHop {
+		t.Errorf("worker defaults = %+v", v.Workers)
+	}
+	if c.Metrics != "" {
+		t.Errorf("metrics default = %q, want off", c.Metrics)
+	}
+}
+
+func TestPrefixRules(t *testing.T) {
+	tests := map[string]evpn.PrefixRule{
+		"10.244.0.0/16":             {Prefix: netip.MustParsePrefix("10.244.0.0/16"), GE: 16, LE: 16},
+		"10.244.0.0/16 le 32":       {Prefix: netip.MustParsePrefix("10.244.0.0/16"), GE: 16, LE: 32},
+		"10.96.0.0/12 ge 24":        {Prefix: netip.MustParsePrefix("10.96.0.0/12"), GE: 24, LE: 32},
+		"fd00::/48 ge 64 le 128":    {Prefix: netip.MustParsePrefix("fd00::/48"), GE: 64, LE: 128},
+		"10.244.1.1/16 ge 20 le 24": {Prefix: netip.MustParsePrefix("10.244.0.0/16"), GE: 20, LE: 24},
+	}
+	for in, want := range tests {
+		got, err := parseRule(in)
+		if err != nil || got != want {
+			t.Errorf("parseRule(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	tests := []struct {
+		name   string
+		global string
+		vrfs   map[string]string
+		want   []string // each must appear in the error
+	}{
+		{"l3vni too big", goodGlobal, map[string]string{"blue.yaml": strings.Replace(goodVRF, "4001", "16777216", 1)},
+			[]string{`vrfs.d/blue.yaml: l3vni: "16777216" is outside 1..16777215`}},
+		{"unknown global key", goodGlobal + "routerid: 1.2.3.4\n", map[string]string{"blue.yaml": goodVRF},
+			[]string{"t5gw.yaml: routerid: unknown key"}},
+		{"unknown nested key", goodGlobal, map[string]string{"blue.yaml": goodVRF + "  max-prefix: 5\n"},
+			[]string{"blue.yaml: workers.max-prefix: unknown key"}},
+		{"unknown key in a list item", goodGlobal, map[string]string{"blue.yaml": strings.Replace(goodVRF, "asn: 65011", "asn: 65011, pasive: true", 1)},
+			[]string{"blue.yaml: workers.peers[0].pasive: unknown key"}},
+		{"every problem at once", "router-id: fd00::1\nasn: abc\nfabric: {neighbors: [{address: 10.0.0.999, asn: 0}]}\nlog-level: loud\nmetrics: nohost\n", map[string]string{"blue.yaml": goodVRF},
+			[]string{`router-id: "fd00::1" must be an IPv4 address`, `asn: "abc" is not a whole number`,
+				`fabric.neighbors[0].address: "10.0.0.999" is not an IP address`, `fabric.neighbors[0].asn: "0" is outside 1..4294967295`,
+				`log-level: "loud" is not one of`, `metrics: "nohost" is not host:port`}},
+		{"missing required", "asn: 65000\n", map[string]string{"blue.yaml": "name: blue\n"},
+			[]string{"t5gw.yaml: router-id: is required", "fabric.neighbors: at least one", "blue.yaml: l3vni: is required",
+				"blue.yaml: workers.listen: at least one", "blue.yaml: workers.peers: at least one", "blue.yaml: workers.accept: at least one"}},
+		{"bad rd and rt", goodGlobal, map[string]string{"blue.yaml": goodVRF + "rd: 10.0.0.3:70000\nroute-targets: {export: [blue]}\n"},
+			[]string{`rd: "10.0.0.3:70000" is not a route distinguisher`, `route-targets.export[0]: "blue" is not a route target`}},
+		{"default rd cannot hold a large l3vni", goodGlobal, map[string]string{"blue.yaml": strings.Replace(goodVRF, "4001", "100000", 1)},
+			[]string{"blue.yaml: rd: the default <router-id>:<l3vni> cannot hold l3vni 100000"}},
+		{"bad label", goodGlobal, map[string]string{"blue.yaml": goodVRF + "label: vni\n"},
+			[]string{`label: "vni" is not l3vni or zero`}},
+		{"bad peers", goodGlobal, map[string]string{"blue.yaml": strings.Replace(goodVRF,
+			"- {address: 192.168.10.11, asn: 65011}",
+			"- {address: 192.168.10.11, range: 192.168.20.0/24, asn: 65011}\n    - {range: 192.168.20.0/33, asn: 1, passive: false}\n    - {asn: 5, multihop: 2, ttl-security: 1}\n    - {address: 192.168.10.12, asn: 1, multihop: 300}", 1)},
+			[]string{"workers.peers[0]: has both address and range", `workers.peers[1].range: "192.168.20.0/33" is not a prefix`,
+				`workers.peers[1].passive: "false" is not allowed: a range can only be passive`, "workers.peers[2]: needs an address or a range",
+				"workers.peers[2]: multihop and ttl-security exclude each other", `workers.peers[3].multihop: "300" is outside 0..255`}},
+		{"bad accept", goodGlobal, map[string]string{"blue.yaml": strings.Replace(goodVRF, `"10.244.0.0/16 le 32"`, `"10.244.0.0/16 le 8", "pods", "10.0.0.0/8 ge 30 le 24", "10.0.0.0/8 lt 9"`, 1)},
+			[]string{`workers.accept[0]: "10.244.0.0/16 le 8" le 8 is not a length in 16..32`, `workers.accept[1]: "pods" does not start with a prefix`,
+				`workers.accept[2]: "10.0.0.0/8 ge 30 le 24" ge 30 is greater than le 24`, `workers.accept[3]: "10.0.0.0/8 lt 9" "lt" is not ge or le`}},
+		{"bad restart and bools", goodGlobal, map[string]string{"blue.yaml": goodVRF + "  max-prefixes-restart: soon\n  allow-third-party-nexthop: maybe\n"},
+			[]string{`workers.max-prefixes-restart: "soon" is not a duration`, `workers.allow-third-party-nexthop: "maybe" is not true or false`}},
+		{"as_trans", goodGlobal, map[string]string{"blue.yaml": strings.Replace(goodVRF, "65011", "23456", 1)},
+			[]string{`workers.peers[0].asn: "23456" is AS_TRANS`}},
+		{"two VRFs collide", goodGlobal, map[string]string{"blue.yaml": goodVRF, "red.yaml": goodVRF},
+			[]string{"red.yaml: name: \"blue\" is also the name of the VRF in", "red.yaml: l3vni: \"4001\" is also the L3VNI",
+				"red.yaml: rd: \"10.0.0.3:4001\" is also the RD", "red.yaml: workers.listen[0]: \"192.168.10.3\" port 179 is also used by"}},
+		{"no vrf files", goodGlobal, map[string]string{}, []string{"vrf-dir: ", "holds no *.yaml VRF file"}},
+		{"not yaml", goodGlobal, map[string]string{"blue.yaml": "name: [blue\n"}, []string{"blue.yaml: cannot read"}},
+		{"wrong shape", goodGlobal, map[string]string{"blue.yaml": goodVRF + "route-targets: 65000:1\n"}, []string{"blue.yaml: ", "route-targets"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(write(t, tc.global, tc.vrfs))
+			if err == nil {
+				t.Fatalf("Load succeeded, want errors %q", tc.want)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not say %q; it says:\n%v", w, err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,259 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/t5gw/t5gw/evpn"
+)
+
+// Defaults applied when a field is left out.
+const (
+	DefaultPort               = 179
+	DefaultVRFDir             = "vrfs.d"
+	DefaultMaxPrefixesRestart = 30 * time.Second
+)
+
+// Load reads the global file at path and every *.yaml and *.yml file of its
+// VRF directory. It returns every problem found, joined.
+func Load(path string) (*Config, error) {
+	var p problems
+	var raw rawGlobal
+	if !readFile(path, &raw, &p) {
+		return nil, p.err()
+	}
+	c := &Config{File: path}
+	c.global(raw, &p)
+	if c.VRFDir != "" {
+		files, err := vrfFiles(c.VRFDir)
+		if err != nil {
+			p.add(path, "vrf-dir", raw.VRFDir, err.Error())
+		}
+		for _, f := range files {
+			var rv rawVRF
+			if readFile(f, &rv, &p) {
+				c.VRFs = append(c.VRFs, c.vrf(f, rv, &p))
+			}
+		}
+	}
+	c.crossCheck(&p)
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func vrfFiles(dir string) ([]string, error) {
+	var files []string
+	for _, pattern := range []string{"*.yaml", "*.yml"} {
+		m, err := filepath.Glob(filepath.Join(dir, pattern))
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, m...)
+	}
+	if len(files) == 0 {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("cannot read %s: %v", dir, err)
+		}
+		return nil, fmt.Errorf("%s holds no *.yaml VRF file", dir)
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+func (c *Config) global(raw rawGlobal, p *problems) {
+	f := c.File
+	c.RouterID = addr(p, f, "router-id", raw.RouterID, true)
+	if c.RouterID.IsValid() && !c.RouterID.Is4() {
+		p.add(f, "router-id", raw.RouterID, "must be an IPv4 address")
+	}
+	c.ASN = asn(p, f, "asn", raw.ASN, true)
+	c.VTEP = c.RouterID
+	if raw.VTEPIP != "" {
+		c.VTEP = addr(p, f, "vtep-ip", raw.VTEPIP, true)
+	}
+	for i, s := range raw.Fabric.Listen {
+		c.Fabric.Listen = append(c.Fabric.Listen, addr(p, f, fmt.Sprintf("fabric.listen[%d]", i), s, true))
+	}
+	c.Fabric.Port = port(p, f, "fabric.port", raw.Fabric.Port)
+	if len(raw.Fabric.Neighbors) == 0 {
+		p.add(f, "fabric.neighbors", "", "at least one EVPN neighbor is needed")
+	}
+	seen := map[netip.Addr]bool{}
+	for i, rn := range raw.Fabric.Neighbors {
+		field := fmt.Sprintf("fabric.neighbors[%d]", i)
+		n := Neighbor{
+			Address:  addr(p, f, field+".address", rn.Address, true),
+			ASN:      asn(p, f, field+".asn", rn.ASN, true),
+			Port:     port(p, f, field+".port", rn.Port),
+			Password: rn.Password,
+			Multihop: uint8(number(p, f, field+".multihop", rn.Multihop, 0, 0, 255)),
+			Passive:  boolean(p, f, field+".passive", rn.Passive, false),
+		}
+		if seen[n.Address] {
+			p.add(f, field+".address", rn.Address, "is listed twice")
+		}
+		seen[n.Address] = true
+		c.Fabric.Neighbors = append(c.Fabric.Neighbors, n)
+	}
+	dir := raw.VRFDir
+	if dir == "" {
+		dir = DefaultVRFDir
+	}
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(filepath.Dir(f), dir)
+	}
+	c.VRFDir = dir
+	if raw.Metrics != "" {
+		if _, _, err := net.SplitHostPort(raw.Metrics); err != nil {
+			p.add(f, "metrics", raw.Metrics, "is not host:port")
+		}
+		c.Metrics = raw.Metrics
+	}
+	if raw.LogLevel != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(raw.LogLevel)); err != nil {
+			p.add(f, "log-level", raw.LogLevel, "is not one of debug, info, warn, error")
+		}
+	} else {
+		c.LogLevel = slog.LevelInfo
+	}
+}
+
+func (c *Config) vrf(f string, raw rawVRF, p *problems) VRF {
+	v := VRF{File: f, Name: raw.Name, Device: raw.Device}
+	switch {
+	case raw.Name == "":
+		p.add(f, "name", "", "is required")
+	case len(raw.Name) > 64:
+		p.add(f, "name", raw.Name, "is longer than 64 characters")
+	}
+	if len(raw.Device) > 15 {
+		p.add(f, "device", raw.Device, "is longer than a Linux interface name (15)")
+	}
+	v.L3VNI = uint32(number(p, f, "l3vni", raw.L3VNI, 0, 1, 1<<24-1))
+	if raw.L3VNI == "" {
+		p.add(f, "l3vni", "", "is required")
+	}
+	switch {
+	case raw.RD != "":
+		rd, err := evpn.ParseRD(raw.RD)
+		if err != nil {
+			p.add(f, "rd", raw.RD, "is not a route distinguisher: "+err.Error())
+		}
+		v.RD = rd
+	case c.RouterID.IsValid() && v.L3VNI != 0:
+		rd, err := evpn.NewRD(c.RouterID, v.L3VNI)
+		if err != nil {
+			p.add(f, "rd", "", fmt.Sprintf("the default <router-id>:<l3vni> cannot hold l3vni %d (more than 16 bits); set rd", v.L3VNI))
+		}
+		v.RD = rd
+	}
+	for i, s := range raw.RouteTargets.Export {
+		rt, err := evpn.ParseRouteTarget(s)
+		if err != nil {
+			p.add(f, fmt.Sprintf("route-targets.export[%d]", i), s, "is not a route target: "+err.Error())
+		}
+		v.RouteTargets = append(v.RouteTargets, rt)
+	}
+	if len(raw.RouteTargets.Export) == 0 && c.ASN != 0 && v.L3VNI != 0 {
+		rt, err := evpn.NewRouteTarget(c.ASN, v.L3VNI)
+		if err != nil {
+			p.add(f, "route-targets.export", "", fmt.Sprintf("the default <asn>:<l3vni> cannot hold %d:%d; set route-targets.export", c.ASN, v.L3VNI))
+		}
+		v.RouteTargets = []evpn.RouteTarget{rt}
+	}
+	switch raw.Label {
+	case "", "l3vni":
+		v.Label = evpn.LabelL3VNI
+	case "zero":
+		v.Label = evpn.LabelZero
+	default:
+		p.add(f, "label", raw.Label, "is not l3vni or zero")
+	}
+	v.Workers = c.workers(f, raw.Workers, p)
+	return v
+}
+
+func (c *Config) workers(f string, raw rawWorkers, p *problems) Workers {
+	w := Workers{
+		ASN:                    c.ASN,
+		Port:                   port(p, f, "workers.port", raw.Port),
+		MaxPrefixes:            uint32(number(p, f, "workers.max-prefixes", raw.MaxPrefixes, 0, 0, 1<<32-1)),
+		MaxPrefixesRestart:     DefaultMaxPrefixesRestart,
+		AllowThirdPartyNextHop: boolean(p, f, "workers.allow-third-party-nexthop", raw.AllowThirdPartyNextHop, false),
+	}
+	if raw.ASN != "" {
+		w.ASN = asn(p, f, "workers.asn", raw.ASN, true)
+	}
+	if raw.MaxPrefixesRestart != "" {
+		d, err := time.ParseDuration(raw.MaxPrefixesRestart)
+		switch {
+		case err != nil:
+			p.add(f, "workers.max-prefixes-restart", raw.MaxPrefixesRestart, "is not a duration such as 30s or 5m")
+		case d < time.Second:
+			p.add(f, "workers.max-prefixes-restart", raw.MaxPrefixesRestart, "is shorter than 1s")
+		}
+		w.MaxPrefixesRestart = d
+	}
+	if len(raw.Listen) == 0 {
+		p.add(f, "workers.listen", "", "at least one address is needed")
+	}
+	for i, s := range raw.Listen {
+		w.Listen = append(w.Listen, addr(p, f, fmt.Sprintf("workers.listen[%d]", i), s, true))
+	}
+	if len(raw.Peers) == 0 {
+		p.add(f, "workers.peers", "", "at least one peer or range is needed")
+	}
+	for i, rp := range raw.Peers {
+		w.Peers = append(w.Peers, peer(p, f, fmt.Sprintf("workers.peers[%d]", i), rp))
+	}
+	if len(raw.Accept) == 0 {
+		p.add(f, "workers.accept", "", `at least one rule is needed (such as "10.244.0.0/16 le 32")`)
+	}
+	for i, s := range raw.Accept {
+		r, err := parseRule(s)
+		if err != nil {
+			p.add(f, fmt.Sprintf("workers.accept[%d]", i), s, err.Error())
+		}
+		w.Accept = append(w.Accept, r)
+	}
+	return w
+}
+
+func peer(p *problems, f, field string, raw rawPeer) Peer {
+	pr := Peer{
+		ASN:         asn(p, f, field+".asn", raw.ASN, true),
+		Password:    raw.Password,
+		Multihop:    uint8(number(p, f, field+".multihop", raw.Multihop, 0, 0, 255)),
+		TTLSecurity: uint8(number(p, f, field+".ttl-security", raw.TTLSecurity, 0, 0, 254)),
+		Passive:     boolean(p, f, field+".passive", raw.Passive, true),
+	}
+	switch {
+	case raw.Address != "" && raw.Range != "":
+		p.add(f, field, "", "has both address and range; give one")
+	case raw.Address != "":
+		pr.Address = addr(p, f, field+".address", raw.Address, true)
+	case raw.Range != "":
+		r, err := netip.ParsePrefix(raw.Range)
+		if err != nil {
+			p.add(f, field+".range", raw.Range, "is not a prefix such as 192.168.20.0/24")
+		}
+		pr.Range = r.Masked()
+		if !pr.Passive {
+			p.add(f, field+".passive", raw.Passive, "is not allowed: a range can only be passive")
+		}
+	default:
+		p.add(f, field, "", "needs an address or a range")
+	}
+	if pr.Multihop != 0 && pr.TTLSecurity != 0 {
+		p.add(f, field, "", "multihop and ttl-security exclude each other")
+	}
+	return pr
+}

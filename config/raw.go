@@ -1,0 +1,64 @@
+package config
+
+// The raw shapes mirror the files. Every leaf is a string so that the
+// validator, not the decoder, reads each value and says what is wrong with it.
+
+type rawGlobal struct {
+	RouterID string    `mapstructure:"router-id"`
+	ASN      string    `mapstructure:"asn"`
+	VTEPIP   string    `mapstructure:"vtep-ip"`
+	Fabric   rawFabric `mapstructure:"fabric"`
+	VRFDir   string    `mapstructure:"vrf-dir"`
+	Metrics  string    `mapstructure:"metrics"`
+	LogLevel string    `mapstructure:"log-level"`
+}
+
+type rawFabric struct {
+	Listen    []string      `mapstructure:"listen"`
+	Port      string        `mapstructure:"port"`
+	Neighbors []rawNeighbor `mapstructure:"neighbors"`
+}
+
+type rawNeighbor struct {
+	Address  string `mapstructure:"address"`
+	ASN      string `mapstructure:"asn"`
+	Port     string `mapstructure:"port"`
+	Password string `mapstructure:"password"`
+	Multihop string `mapstructure:"multihop"`
+	Passive  string `mapstructure:"passive"`
+}
+
+type rawVRF struct {
+	Name         string     `mapstructure:"name"`
+	Device       string     `mapstructure:"device"`
+	L3VNI        string     `mapstructure:"l3vni"`
+	RD           string     `mapstructure:"rd"`
+	RouteTargets rawTargets `mapstructure:"route-targets"`
+	Label        string     `mapstructure:"label"`
+	Workers      rawWorkers `mapstructure:"workers"`
+}
+
+type rawTargets struct {
+	Export []string `mapstructure:"export"`
+}
+
+type rawWorkers struct {
+	ASN                    string    `mapstructure:"asn"`
+	Listen                 []string  `mapstructure:"listen"`
+	Port                   string    `mapstructure:"port"`
+	Peers                  []rawPeer `mapstructure:"peers"`
+	Accept                 []string  `mapstructure:"accept"`
+	MaxPrefixes            string    `mapstructure:"max-prefixes"`
+	MaxPrefixesRestart     string    `mapstructure:"max-prefixes-restart"`
+	AllowThirdPartyNextHop string    `mapstructure:"allow-third-party-nexthop"`
+}
+
+type rawPeer struct {
+	Address     string `mapstructure:"address"`
+	Range       string `mapstructure:"range"`
+	ASN         string `mapstructure:"asn"`
+	Password    string `mapstructure:"password"`
+	Multihop    string `mapstructure:"multihop"`
+	TTLSecurity string `mapstructure:"ttl-security"`
+	Passive     string `mapstructure:"passive"`
+}

@@ -1,0 +1,156 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/t5gw/t5gw/evpn"
+)
+
+func addr(p *problems, f, field, s string, required bool) netip.Addr {
+	if s == "" {
+		if required {
+			p.add(f, field, "", "is required")
+		}
+		return netip.Addr{}
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		p.add(f, field, s, "is not an IP address")
+		return netip.Addr{}
+	}
+	if a.IsUnspecified() {
+		p.add(f, field, s, "is the unspecified address")
+	}
+	return a.Unmap()
+}
+
+func asn(p *problems, f, field, s string, required bool) uint32 {
+	if s == "" {
+		if required {
+			p.add(f, field, "", "is required")
+		}
+		return 0
+	}
+	n := number(p, f, field, s, 0, 1, 1<<32-1)
+	if n == 23456 {
+		p.add(f, field, s, "is AS_TRANS (RFC 6793), not a real AS")
+	}
+	return uint32(n)
+}
+
+func port(p *problems, f, field, s string) uint16 {
+	return uint16(number(p, f, field, s, DefaultPort, 1, 65535))
+}
+
+// number reads an unsigned integer in min..max; an empty string gives def.
+func number(p *problems, f, field, s string, def, min, max uint64) uint64 {
+	if s == "" {
+		return def
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		p.add(f, field, s, "is not a whole number")
+		return def
+	}
+	if n < min || n > max {
+		p.add(f, field, s, fmt.Sprintf("is outside %d..%d", min, max))
+		return def
+	}
+	return n
+}
+
+func boolean(p *problems, f, field, s string, def bool) bool {
+	if s == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		p.add(f, field, s, "is not true or false")
+		return def
+	}
+	return b
+}
+
+// parseRule reads "10.244.0.0/16", "10.244.0.0/16 le 32" or
+// "10.96.0.0/12 ge 24 le 32". Without le, only the prefix itself matches
+// (as in a prefix list); with ge alone, le is the family's full length.
+func parseRule(s string) (evpn.PrefixRule, error) {
+	fields := strings.Fields(s)
+	if len(fields) == 0 {
+		return evpn.PrefixRule{}, fmt.Errorf("is empty")
+	}
+	pfx, err := netip.ParsePrefix(fields[0])
+	if err != nil {
+		return evpn.PrefixRule{}, fmt.Errorf("does not start with a prefix such as 10.244.0.0/16")
+	}
+	pfx = pfx.Masked()
+	r := evpn.PrefixRule{Prefix: pfx, GE: pfx.Bits(), LE: pfx.Bits()}
+	max := pfx.Addr().BitLen()
+	sawGE, sawLE := false, false
+	for rest := fields[1:]; len(rest) > 0; rest = rest[2:] {
+		if len(rest) < 2 {
+			return r, fmt.Errorf("%q needs a length after it", rest[0])
+		}
+		n, err := strconv.Atoi(rest[1])
+		if err != nil || n < pfx.Bits() || n > max {
+			return r, fmt.Errorf("%s %s is not a length in %d..%d", rest[0], rest[1], pfx.Bits(), max)
+		}
+		switch rest[0] {
+		case "ge":
+			r.GE, sawGE = n, true
+		case "le":
+			r.LE, sawLE = n, true
+		default:
+			return r, fmt.Errorf("%q is not ge or le", rest[0])
+		}
+	}
+	if sawGE && !sawLE {
+		r.LE = max
+	}
+	if r.GE > r.LE {
+		return r, fmt.Errorf("ge %d is greater than le %d", r.GE, r.LE)
+	}
+	return r, nil
+}
+
+// crossCheck finds what no single file can show: two VRFs with one name, one
+// L3VNI or one RD, and two listeners on one address and port.
+func (c *Config) crossCheck(p *problems) {
+	names, vnis, rds := map[string]string{}, map[uint32]string{}, map[evpn.RD]string{}
+	type socket struct {
+		a    netip.Addr
+		port uint16
+	}
+	listeners := map[socket]string{}
+	for _, a := range c.Fabric.Listen {
+		listeners[socket{a, c.Fabric.Port}] = c.File + " fabric.listen"
+	}
+	for _, v := range c.VRFs {
+		if other, ok := names[v.Name]; ok && v.Name != "" {
+			p.add(v.File, "name", v.Name, "is also the name of the VRF in "+other)
+		}
+		names[v.Name] = v.File
+		if other, ok := vnis[v.L3VNI]; ok && v.L3VNI != 0 {
+			p.add(v.File, "l3vni", fmt.Sprint(v.L3VNI), "is also the L3VNI of the VRF in "+other)
+		}
+		vnis[v.L3VNI] = v.File
+		if other, ok := rds[v.RD]; ok && v.RD != (evpn.RD{}) {
+			p.add(v.File, "rd", v.RD.String(), "is also the RD of the VRF in "+other)
+		}
+		rds[v.RD] = v.File
+		if v.Device != "" {
+			continue // sockets bound to a VRF device do not collide with other VRFs
+		}
+		for i, a := range v.Workers.Listen {
+			s := socket{a, v.Workers.Port}
+			if other, ok := listeners[s]; ok && a.IsValid() {
+				p.add(v.File, fmt.Sprintf("workers.listen[%d]", i), a.String(),
+					fmt.Sprintf("port %d is also used by %s", s.port, other))
+			}
+			listeners[s] = v.File + " workers.listen"
+		}
+	}
+}
