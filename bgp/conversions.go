@@ -1,0 +1,147 @@
+package bgp
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/osrg/gobgp/v4/pkg/apiutil"
+	bgppkt "github.com/osrg/gobgp/v4/pkg/packet/bgp"
+	"github.com/t5gw/t5gw/evpn"
+)
+
+// type5Path builds the GoBGP path that carries a Type-5 route.
+func type5Path(t evpn.Type5Route) (*apiutil.Path, error) {
+	rd, err := routeDistinguisher(t.RD)
+	if err != nil {
+		return nil, err
+	}
+	gw := t.GatewayIP
+	if !gw.IsValid() {
+		gw = netip.IPv4Unspecified()
+		if t.Prefix.Addr().Is6() {
+			gw = netip.IPv6Unspecified()
+		}
+	}
+	nlri, err := bgppkt.NewEVPNIPPrefixRoute(rd, bgppkt.EthernetSegmentIdentifier{}, t.EthernetTag,
+		uint8(t.Prefix.Bits()), t.Prefix.Addr(), gw, t.Label)
+	if err != nil {
+		return nil, fmt.Errorf("type-5 %s: %w", t.Prefix, err)
+	}
+	mpReach, err := bgppkt.NewPathAttributeMpReachNLRI(bgppkt.RF_EVPN, []bgppkt.PathNLRI{{NLRI: nlri}}, t.NextHop)
+	if err != nil {
+		return nil, fmt.Errorf("type-5 %s: next hop %s: %w", t.Prefix, t.NextHop, err)
+	}
+	ecs := make([]bgppkt.ExtendedCommunityInterface, 0, len(t.RouteTargets)+1)
+	for _, rt := range t.RouteTargets {
+		ec, err := routeTarget(rt)
+		if err != nil {
+			return nil, err
+		}
+		ecs = append(ecs, ec)
+	}
+	ecs = append(ecs, bgppkt.NewEncapExtended(bgppkt.TunnelType(t.Encap)))
+	attrs := []bgppkt.PathAttributeInterface{
+		bgppkt.NewPathAttributeOrigin(t.Origin),
+		bgppkt.NewPathAttributeAsPath(asPathParams(t.ASPath)),
+		mpReach,
+		bgppkt.NewPathAttributeExtendedCommunities(ecs),
+	}
+	if t.HasMED {
+		attrs = append(attrs, bgppkt.NewPathAttributeMultiExitDisc(t.MED))
+	}
+	if len(t.Communities) > 0 {
+		attrs = append(attrs, bgppkt.NewPathAttributeCommunities(t.Communities))
+	}
+	if len(t.LargeCommunities) > 0 {
+		lcs := make([]*bgppkt.LargeCommunity, len(t.LargeCommunities))
+		for i, c := range t.LargeCommunities {
+			lcs[i] = bgppkt.NewLargeCommunity(c.Global, c.Local1, c.Local2)
+		}
+		attrs = append(attrs, bgppkt.NewPathAttributeLargeCommunities(lcs))
+	}
+	return &apiutil.Path{Family: bgppkt.RF_EVPN, Nlri: nlri, Attrs: attrs}, nil
+}
+
+func routeDistinguisher(rd evpn.RD) (bgppkt.RouteDistinguisherInterface, error) {
+	switch rd.Kind {
+	case evpn.AdminAS2:
+		return bgppkt.NewRouteDistinguisherTwoOctetAS(uint16(rd.ASN), rd.Number), nil
+	case evpn.AdminIPv4:
+		return bgppkt.NewRouteDistinguisherIPAddressAS(rd.IP, uint16(rd.Number))
+	case evpn.AdminAS4:
+		return bgppkt.NewRouteDistinguisherFourOctetAS(rd.ASN, uint16(rd.Number)), nil
+	}
+	return nil, fmt.Errorf("route distinguisher %v: unknown kind", rd)
+}
+
+func routeTarget(rt evpn.RouteTarget) (bgppkt.ExtendedCommunityInterface, error) {
+	switch rt.Kind {
+	case evpn.AdminAS2:
+		return bgppkt.NewTwoOctetAsSpecificExtended(bgppkt.EC_SUBTYPE_ROUTE_TARGET, uint16(rt.ASN), rt.Number, true), nil
+	case evpn.AdminIPv4:
+		return bgppkt.NewIPv4AddressSpecificExtended(bgppkt.EC_SUBTYPE_ROUTE_TARGET, rt.IP, uint16(rt.Number), true)
+	case evpn.AdminAS4:
+		return bgppkt.NewFourOctetAsSpecificExtended(bgppkt.EC_SUBTYPE_ROUTE_TARGET, rt.ASN, uint16(rt.Number), true), nil
+	}
+	return nil, fmt.Errorf("route target %v: unknown kind", rt)
+}
+
+func asPathParams(segs []evpn.ASPathSegment) []bgppkt.AsPathParamInterface {
+	out := make([]bgppkt.AsPathParamInterface, 0, len(segs))
+	for _, s := range segs {
+		typ := uint8(bgppkt.BGP_ASPATH_ATTR_TYPE_SEQ)
+		if s.Set {
+			typ = bgppkt.BGP_ASPATH_ATTR_TYPE_SET
+		}
+		out = append(out, bgppkt.NewAs4PathParam(typ, s.ASNs))
+	}
+	return out
+}
+
+// workerRoute reads a unicast path a worker sent into an evpn.Route. ok is
+// false for a path that is not an IPv4 or IPv6 unicast prefix.
+func workerRoute(p *apiutil.Path) (r evpn.Route, ok bool) {
+	if p.Family != bgppkt.RF_IPv4_UC && p.Family != bgppkt.RF_IPv6_UC {
+		return r, false
+	}
+	pfx, ok := p.Nlri.(*bgppkt.IPAddrPrefix)
+	if !ok {
+		return r, false
+	}
+	r = evpn.Route{Worker: p.PeerAddress.Unmap(), Prefix: pfx.Prefix}
+	if p.Withdrawal {
+		return r, true
+	}
+	for _, a := range p.Attrs {
+		switch a := a.(type) {
+		case *bgppkt.PathAttributeOrigin:
+			r.Origin = a.Value
+		case *bgppkt.PathAttributeAsPath:
+			for _, seg := range a.Value {
+				r.ASPath = append(r.ASPath, evpn.ASPathSegment{
+					Set:  seg.GetType() == bgppkt.BGP_ASPATH_ATTR_TYPE_SET,
+					ASNs: seg.GetAS(),
+				})
+			}
+		case *bgppkt.PathAttributeNextHop:
+			r.NextHop = a.Value
+		case *bgppkt.PathAttributeMpReachNLRI:
+			r.NextHop = a.Nexthop
+			if (!r.NextHop.IsValid() || r.NextHop.IsUnspecified()) && a.LinkLocalNexthop.IsValid() {
+				r.NextHop = a.LinkLocalNexthop // only a link-local next hop: refused later, by name
+			}
+		case *bgppkt.PathAttributeMultiExitDisc:
+			r.MED, r.HasMED = a.Value, true
+		case *bgppkt.PathAttributeCommunities:
+			r.Communities = a.Value
+		case *bgppkt.PathAttributeLargeCommunities:
+			for _, c := range a.Values {
+				r.LargeCommunities = append(r.LargeCommunities, evpn.LargeCommunity{Global: c.ASN, Local1: c.LocalData1, Local2: c.LocalData2})
+			}
+		}
+	}
+	if r.NextHop.IsValid() {
+		r.NextHop = r.NextHop.WithZone("")
+	}
+	return r, true
+}

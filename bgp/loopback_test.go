@@ -1,0 +1,269 @@
+package bgp
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	api "github.com/osrg/gobgp/v4/api"
+	"github.com/osrg/gobgp/v4/pkg/apiutil"
+	bgppkt "github.com/osrg/gobgp/v4/pkg/packet/bgp"
+	"github.com/osrg/gobgp/v4/pkg/server"
+	"github.com/t5gw/t5gw/config"
+	"github.com/t5gw/t5gw/evpn"
+	"github.com/t5gw/t5gw/evpn/rib"
+)
+
+// These tests run t5gw's speakers against GoBGP peers on 127.0.0.x: no root,
+// a second or two each. Real routers are exercised in test/.
+
+func freePort(t *testing.T) uint16 {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return uint16(l.Addr().(*net.TCPAddr).Port)
+}
+
+func testLog(t *testing.T) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// peerServer starts a plain GoBGP speaker to stand for a fabric peer or a worker.
+func peerServer(t *testing.T, asn uint32, id string, listen string, port int32) *server.BgpServer {
+	t.Helper()
+	s := server.NewBgpServer(server.LoggerOption(slog.New(slog.DiscardHandler), nil))
+	go s.Serve()
+	g := &api.Global{Asn: asn, RouterId: id, ListenPort: port}
+	if listen != "" {
+		g.ListenAddresses = []string{listen}
+	}
+	if err := s.StartBgp(context.Background(), &api.StartBgpRequest{Global: g}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+func addPeer(t *testing.T, s *server.BgpServer, p *api.Peer) {
+	t.Helper()
+	if err := s.AddPeer(context.Background(), &api.AddPeerRequest{Peer: p}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// type5s lists the Type-5 routes a speaker holds as "prefix gw=... label=... rd=... rt=...".
+func type5s(s *server.BgpServer) []string {
+	var out []string
+	_ = s.ListPath(apiutil.ListPathRequest{TableType: api.TableType_TABLE_TYPE_GLOBAL, Family: bgppkt.RF_EVPN},
+		func(_ bgppkt.NLRI, paths []*apiutil.Path) {
+			for _, p := range paths {
+				n, ok := p.Nlri.(*bgppkt.EVPNNLRI)
+				if !ok {
+					continue
+				}
+				r, ok := n.RouteTypeData.(*bgppkt.EVPNIPPrefixRoute)
+				if !ok {
+					continue
+				}
+				var rts []string
+				for _, a := range p.Attrs {
+					if ec, ok := a.(*bgppkt.PathAttributeExtendedCommunities); ok {
+						for _, c := range ec.Value {
+							rts = append(rts, c.String())
+						}
+					}
+				}
+				out = append(out, fmt.Sprintf("%s/%d gw=%s label=%d rd=%s ec=%s", r.IPPrefix, r.IPPrefixLength,
+					r.GWIPAddress, r.Label, r.RD, strings.Join(rts, ",")))
+			}
+		})
+	sort.Strings(out)
+	return out
+}
+
+func announce(t *testing.T, s *server.BgpServer, prefix, nexthop string, withdraw bool) {
+	t.Helper()
+	pfx := netip.MustParsePrefix(prefix)
+	nlri, _ := bgppkt.NewIPAddrPrefix(pfx)
+	nh, _ := bgppkt.NewPathAttributeNextHop(netip.MustParseAddr(nexthop))
+	p := &apiutil.Path{Family: bgppkt.RF_IPv4_UC, Nlri: nlri, Attrs: []bgppkt.PathAttributeInterface{
+		bgppkt.NewPathAttributeOrigin(0), nh}}
+	if withdraw {
+		if err := s.DeletePath(apiutil.DeletePathRequest{Paths: []*apiutil.Path{p}}); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if _, err := s.AddPath(apiutil.AddPathRequest{Paths: []*apiutil.Path{p}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() (bool, any)) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ok, last := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not reached in 20s; last state: %v", what, last)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// gateway starts t5gw's fabric and worker speakers for one VRF on loopback.
+type gateway struct {
+	fabric  *Fabric
+	workers *Workers
+	rib     *rib.VRF
+}
+
+func startGateway(t *testing.T, fabricPort, workerPort uint16, maxPrefixes uint32) *gateway {
+	t.Helper()
+	rt, _ := evpn.ParseRouteTarget("65000:4001")
+	rd, _ := evpn.ParseRD("10.0.0.3:4001")
+	c := &config.Config{
+		RouterID: netip.MustParseAddr("10.0.0.3"), ASN: 65000, VTEP: netip.MustParseAddr("10.0.0.3"),
+		Fabric: config.Fabric{Port: 179, Neighbors: []config.Neighbor{
+			{Address: netip.MustParseAddr("127.0.0.2"), ASN: 65000, Port: fabricPort}}},
+	}
+	v := config.VRF{Name: "blue", L3VNI: 4001, RD: rd, RouteTargets: []evpn.RouteTarget{rt},
+		Workers: config.Workers{ASN: 65000, Listen: []netip.Addr{netip.MustParseAddr("127.0.0.1")}, Port: workerPort,
+			Peers: []config.Peer{
+				{Address: netip.MustParseAddr("127.0.0.11"), ASN: 65011, Passive: true},
+				{Range: netip.MustParsePrefix("127.0.0.0/24"), ASN: 65012, Passive: true},
+			},
+			Accept:             []evpn.PrefixRule{{Prefix: netip.MustParsePrefix("10.244.0.0/16"), GE: 16, LE: 32}},
+			MaxPrefixes:        maxPrefixes,
+			MaxPrefixesRestart: time.Hour,
+		}}
+	c.VRFs = []config.VRF{v}
+	ctx, cancel := context.WithCancel(context.Background())
+	log := testLog(t)
+	fabric, err := NewFabric(ctx, c, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pipe := rib.NewVRF(c.EVPN(v), fabric, log)
+	done := make(chan struct{})
+	go func() { pipe.Run(ctx); close(done) }()
+	workers, err := NewWorkers(ctx, c, v, pipe, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { workers.Stop(); cancel(); <-done; fabric.Stop() })
+	return &gateway{fabric: fabric, workers: workers, rib: pipe}
+}
+
+// worker starts a GoBGP worker at addr peering with t5gw on 127.0.0.1:port.
+func worker(t *testing.T, addr string, asn uint32, port uint16) *server.BgpServer {
+	w := peerServer(t, asn, addr, "", -1)
+	addPeer(t, w, &api.Peer{
+		Conf:      &api.PeerConf{NeighborAddress: "127.0.0.1", PeerAsn: 65000},
+		Transport: &api.Transport{LocalAddress: addr, RemotePort: uint32(port)},
+		Timers:    &api.Timers{Config: &api.TimersConfig{ConnectRetry: 1}},
+		AfiSafis:  []*api.AfiSafi{{Config: &api.AfiSafiConfig{Family: familyIPv4, Enabled: true}}},
+	})
+	return w
+}
+
+func startFabricPeer(t *testing.T) (*server.BgpServer, uint16) {
+	port := freePort(t)
+	fp := peerServer(t, 65000, "10.0.0.1", "127.0.0.2", int32(port))
+	addPeer(t, fp, &api.Peer{
+		Conf:      &api.PeerConf{NeighborAddress: "127.0.0.1", PeerAsn: 65000},
+		Transport: &api.Transport{PassiveMode: true},
+		AfiSafis:  []*api.AfiSafi{{Config: &api.AfiSafiConfig{Family: familyEVPN, Enabled: true}}},
+	})
+	return fp, port
+}
+
+func TestWorkerRoutesBecomeType5(t *testing.T) {
+	fp, fport := startFabricPeer(t)
+	wport := freePort(t)
+	gw := startGateway(t, fport, wport, 0)
+	w1 := worker(t, "127.0.0.11", 65011, wport)
+
+	announce(t, w1, "10.244.1.0/24", "127.0.0.11", false)
+	announce(t, w1, "10.1.0.0/16", "127.0.0.11", false)   // outside accept
+	announce(t, w1, "10.244.9.0/24", "127.0.0.99", false) // third-party next hop
+	want := "10.244.1.0/24 gw=127.0.0.11 label=4001 rd=10.0.0.3:4001 ec=65000:4001,VXLAN"
+	waitFor(t, "type-5 at the fabric peer", func() (bool, any) {
+		got := type5s(fp)
+		return len(got) == 1 && got[0] == want, got
+	})
+	waitFor(t, "refusals counted", func() (bool, any) {
+		s := gw.rib.Stats()
+		return s.Refused[evpn.ReasonNotAccepted] == 1 && s.Refused[evpn.ReasonThirdParty] == 1 && s.Received == 3, s
+	})
+
+	announce(t, w1, "10.244.1.0/24", "127.0.0.11", true)
+	waitFor(t, "withdrawal reaches the fabric peer", func() (bool, any) { got := type5s(fp); return len(got) == 0, got })
+
+	// A second worker, from the dynamic range, and the first stopping.
+	w2 := worker(t, "127.0.0.12", 65012, wport)
+	announce(t, w1, "10.244.1.0/24", "127.0.0.11", false)
+	announce(t, w2, "10.244.2.0/24", "127.0.0.12", false)
+	waitFor(t, "both workers' routes", func() (bool, any) { got := type5s(fp); return len(got) == 2, got })
+	w1.Stop()
+	waitFor(t, "worker down withdraws only its routes", func() (bool, any) {
+		got := type5s(fp)
+		return len(got) == 1 && strings.HasPrefix(got[0], "10.244.2.0/24 gw=127.0.0.12"), got
+	})
+	if up := gw.workers.SessionsUp(); up != 1 {
+		t.Errorf("worker sessions up = %d, want 1", up)
+	}
+}
+
+func TestMaxPrefixesCutsOnlyTheOffender(t *testing.T) {
+	fp, fport := startFabricPeer(t)
+	wport := freePort(t)
+	gw := startGateway(t, fport, wport, 3)
+	good := worker(t, "127.0.0.11", 65011, wport)
+	announce(t, good, "10.244.1.0/24", "127.0.0.11", false)
+	waitFor(t, "good worker's route", func() (bool, any) { got := type5s(fp); return len(got) == 1, got })
+
+	bad := worker(t, "127.0.0.13", 65012, wport)
+	var reason atomic.Value
+	reason.Store("")
+	if err := bad.WatchEvent(context.Background(), server.WatchEventMessageCallbacks{
+		OnPeerUpdate: func(ev *apiutil.WatchEventMessage_PeerEvent, _ time.Time) {
+			if ev.Peer.State.DisconnectReason == api.PeerState_DISCONNECT_REASON_NOTIFICATION_RECEIVED {
+				reason.Store(ev.Peer.State.DisconnectMessage)
+			}
+		}}, server.WatchPeer()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "offender up", func() (bool, any) { return gw.workers.SessionsUp() == 2, gw.workers.SessionsUp() })
+	for i := range 5 {
+		announce(t, bad, fmt.Sprintf("10.244.%d.0/24", 100+i), "127.0.0.13", false)
+	}
+	waitFor(t, "offender cut off", func() (bool, any) {
+		return gw.workers.MaxPrefixHits() == 1 && gw.workers.SessionsUp() == 1, gw.workers.MaxPrefixHits()
+	})
+	waitFor(t, "cease reason seen by the offender", func() (bool, any) {
+		r := reason.Load().(string)
+		return strings.Contains(strings.ToLower(r), "maximum number of prefixes"), r
+	})
+	waitFor(t, "fabric holds only the good worker's route", func() (bool, any) {
+		got := type5s(fp)
+		return len(got) == 1 && strings.Contains(got[0], "gw=127.0.0.11"), got
+	})
+}

@@ -1,0 +1,108 @@
+package bgp
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	api "github.com/osrg/gobgp/v4/api"
+	"github.com/osrg/gobgp/v4/pkg/apiutil"
+	bgppkt "github.com/osrg/gobgp/v4/pkg/packet/bgp"
+	"github.com/osrg/gobgp/v4/pkg/server"
+)
+
+// connectRetry is how often an active session that is down tries again. GoBGP's
+// default of 120 s would leave a fabric peer that starts late waiting minutes.
+const connectRetry = 5
+
+var (
+	familyEVPN = &api.Family{Afi: api.Family_AFI_L2VPN, Safi: api.Family_SAFI_EVPN}
+	familyIPv4 = &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_UNICAST}
+	familyIPv6 = &api.Family{Afi: api.Family_AFI_IP6, Safi: api.Family_SAFI_UNICAST}
+)
+
+// newServer starts a GoBGP server logging through log.
+func newServer(ctx context.Context, log *slog.Logger, global *api.Global) (*server.BgpServer, error) {
+	level := new(slog.LevelVar)
+	level.Set(slog.LevelWarn) // GoBGP is chatty at info; t5gw logs what matters itself
+	s := server.NewBgpServer(server.LoggerOption(log, level))
+	go s.Serve()
+	if err := s.StartBgp(ctx, &api.StartBgpRequest{Global: global}); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+func listenAddresses(addrs []netip.Addr) []string {
+	out := make([]string, len(addrs))
+	for i, a := range addrs {
+		out[i] = a.String()
+	}
+	return out
+}
+
+// sessions counts the established sessions of one GoBGP server from its peer
+// events, and calls onDown when one ends.
+type sessions struct {
+	mu     sync.Mutex
+	up     map[netip.Addr]bool
+	log    *slog.Logger
+	onUp   func(addr netip.Addr)
+	onDown func(addr netip.Addr, reason string)
+}
+
+func newSessions(log *slog.Logger) *sessions {
+	return &sessions{up: map[netip.Addr]bool{}, log: log}
+}
+
+func (s *sessions) peerEvent(ev *apiutil.WatchEventMessage_PeerEvent, _ time.Time) {
+	if ev.Type != apiutil.PEER_EVENT_STATE {
+		return
+	}
+	addr := ev.Peer.State.NeighborAddress.Unmap().WithZone("")
+	established := ev.Peer.State.SessionState == bgppkt.BGP_FSM_ESTABLISHED
+	s.mu.Lock()
+	was := s.up[addr]
+	if established {
+		s.up[addr] = true
+	} else {
+		delete(s.up, addr)
+	}
+	s.mu.Unlock()
+	switch {
+	case established && !was:
+		s.log.Info("session up", "peer", addr, "asn", ev.Peer.State.PeerASN)
+		if s.onUp != nil {
+			s.onUp(addr)
+		}
+	case !established && was:
+		reason := strings.TrimSpace(fmt.Sprintf("%s %s", disconnectReason(ev.Peer.State.DisconnectReason), ev.Peer.State.DisconnectMessage))
+		s.log.Info("session down", "peer", addr, "reason", reason)
+		if s.onDown != nil {
+			s.onDown(addr, reason)
+		}
+	}
+}
+
+func disconnectReason(r api.PeerState_DisconnectReason) string {
+	return strings.ToLower(strings.TrimPrefix(r.String(), "DISCONNECT_REASON_"))
+}
+
+// Up is how many sessions are established.
+func (s *sessions) Up() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.up)
+}
+
+// IsUp tells whether the session with addr is established.
+func (s *sessions) IsUp(addr netip.Addr) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.up[addr]
+}
