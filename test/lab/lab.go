@@ -1,0 +1,258 @@
+// Package lab builds test topologies out of Linux network namespaces and runs
+// real routers (FRR, BIRD, gobgpd, t5gwd) in them. Every namespace and process
+// it makes carries the lab's own prefix and is stopped by PID at cleanup;
+// nothing it did not start is touched.
+package lab
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Require stops the test when it cannot run here: it fails in CI (CI=true),
+// where every tool must be installed and the test runs as root, and skips
+// elsewhere.
+func Require(t testing.TB, tools ...string) {
+	t.Helper()
+	var missing []string
+	if os.Geteuid() != 0 {
+		missing = append(missing, "root")
+	}
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			missing = append(missing, tool)
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("integration test cannot run: missing %s", strings.Join(missing, ", "))
+	}
+	t.Skipf("integration test needs %s (run as root after .ci/install)", strings.Join(missing, ", "))
+}
+
+// Lab is one topology: its namespaces, links and processes.
+type Lab struct {
+	t      testing.TB
+	Prefix string // every namespace name starts with it
+	Dir    string // configs and logs
+	nodes  []*Node
+	procs  []*Proc
+}
+
+// New returns an empty lab that is torn down when the test ends. Its files
+// stay in a directory named in the log when the test fails.
+func New(t testing.TB) *Lab {
+	t.Helper()
+	l := &Lab{t: t, Prefix: fmt.Sprintf("t5-%04x", rand.IntN(1<<16))}
+	dir, err := os.MkdirTemp("", l.Prefix+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// FRR drops to its own user and must read its config and write its log.
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	l.Dir = dir
+	t.Cleanup(l.close)
+	return l
+}
+
+// Node is one network namespace standing for a router or host.
+type Node struct {
+	lab  *Lab
+	Name string // short name, as in the topology
+	NS   string // namespace name
+	Dir  string // this node's files
+}
+
+// Node creates a namespace with its loopback up.
+func (l *Lab) Node(name string) *Node {
+	l.t.Helper()
+	n := &Node{lab: l, Name: name, NS: l.Prefix + "-" + name, Dir: filepath.Join(l.Dir, name)}
+	if err := os.MkdirAll(n.Dir, 0o777); err != nil {
+		l.t.Fatal(err)
+	}
+	_ = os.Chmod(n.Dir, 0o777)
+	l.must("ip", "netns", "add", n.NS)
+	l.nodes = append(l.nodes, n)
+	n.MustRun("ip", "link", "set", "lo", "up")
+	n.MustRun("sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0")
+	return n
+}
+
+// Link connects a's interface aIf to b's interface bIf with a veth pair and
+// brings both ends up.
+func (l *Lab) Link(a *Node, aIf string, b *Node, bIf string) {
+	l.t.Helper()
+	l.must("ip", "link", "add", aIf, "netns", a.NS, "type", "veth", "peer", "name", bIf, "netns", b.NS)
+	a.MustRun("ip", "link", "set", aIf, "up")
+	b.MustRun("ip", "link", "set", bIf, "up")
+}
+
+func (l *Lab) must(args ...string) string {
+	l.t.Helper()
+	out, err := run(args...)
+	if err != nil {
+		l.t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+func run(args ...string) (string, error) {
+	var buf bytes.Buffer
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	err := cmd.Run()
+	return buf.String(), err
+}
+
+// Run runs a command in the node's namespace and returns its combined output.
+func (n *Node) Run(args ...string) (string, error) {
+	return run(append([]string{"ip", "netns", "exec", n.NS}, args...)...)
+}
+
+// MustRun is Run that fails the test on error.
+func (n *Node) MustRun(args ...string) string {
+	n.lab.t.Helper()
+	out, err := n.Run(args...)
+	if err != nil {
+		n.lab.t.Fatalf("%s: %s: %v\n%s", n.Name, strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// Output runs a command in the namespace and returns only its standard output.
+func (n *Node) Output(args ...string) (string, error) {
+	var out, errb bytes.Buffer
+	cmd := exec.Command("ip", append([]string{"netns", "exec", n.NS}, args...)...)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if err != nil {
+		err = fmt.Errorf("%w: %s", err, strings.TrimSpace(errb.String()))
+	}
+	return out.String(), err
+}
+
+// Write puts a file in the node's directory and returns its path.
+func (n *Node) Write(name, body string) string {
+	n.lab.t.Helper()
+	path := filepath.Join(n.Dir, name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
+		n.lab.t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		n.lab.t.Fatal(err)
+	}
+	return path
+}
+
+// Proc is a process the lab started.
+type Proc struct {
+	Name string
+	Log  string // its stdout and stderr
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// Start runs a long-lived command in the namespace, logging to a file.
+func (n *Node) Start(name string, args ...string) *Proc {
+	n.lab.t.Helper()
+	logPath := filepath.Join(n.Dir, name+".log")
+	f, err := os.Create(logPath)
+	if err != nil {
+		n.lab.t.Fatal(err)
+	}
+	cmd := exec.Command("ip", append([]string{"netns", "exec", n.NS}, args...)...)
+	cmd.Stdout, cmd.Stderr = f, f
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		n.lab.t.Fatalf("%s: start %s: %v", n.Name, name, err)
+	}
+	p := &Proc{Name: n.Name + "/" + name, Log: logPath, cmd: cmd, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); f.Close(); close(p.done) }()
+	n.lab.procs = append(n.lab.procs, p)
+	return p
+}
+
+// Signal sends sig to the process.
+func (p *Proc) Signal(sig syscall.Signal) error { return p.cmd.Process.Signal(sig) }
+
+// Exited tells whether the process has ended.
+func (p *Proc) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Stop ends the process group with SIGTERM, then SIGKILL after 5 s.
+func (p *Proc) Stop() {
+	if p.Exited() {
+		return
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+	}
+}
+
+// Tail returns the last lines of the process's log, for failure messages.
+func (p *Proc) Tail(lines int) string {
+	b, _ := os.ReadFile(p.Log)
+	all := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(all) > lines {
+		all = all[len(all)-lines:]
+	}
+	return strings.Join(all, "\n")
+}
+
+func (l *Lab) close() {
+	for i := len(l.procs) - 1; i >= 0; i-- {
+		l.procs[i].Stop()
+	}
+	for _, n := range l.nodes {
+		_, _ = run("ip", "netns", "del", n.NS)
+		_ = os.RemoveAll("/var/run/frr/" + n.NS)
+	}
+	if l.t.Failed() {
+		l.t.Logf("lab files kept in %s", l.Dir)
+		return
+	}
+	_ = os.RemoveAll(l.Dir)
+}
+
+// WaitFor polls cond every 100 ms until it holds or timeout passes; then it
+// fails the test with the last state cond reported.
+func WaitFor(t testing.TB, what string, timeout time.Duration, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, last := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not reached in %s; last state:\n%s", what, timeout, last)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// defaultWait bounds how long a daemon may take to come up.
+const defaultWait = 20 * time.Second

@@ -1,0 +1,62 @@
+package lab
+
+import (
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+)
+
+// FRR starts zebra and bgpd in the node with conf, under their own pathspace
+// (-N) so vtysh reaches this node's daemons and no others.
+func (n *Node) FRR(conf string) {
+	n.lab.t.Helper()
+	path := n.Write("frr.conf", conf)
+	run := filepath.Join("/var/run/frr", n.NS)
+	if err := os.MkdirAll(run, 0o755); err != nil {
+		n.lab.t.Fatal(err)
+	}
+	if u, err := user.Lookup("frr"); err == nil {
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		_ = os.Chown(run, uid, gid)
+	}
+	n.Start("zebra", "/usr/lib/frr/zebra", "-N", n.NS, "-f", path, "--log", "stdout", "-i", filepath.Join(run, "zebra.pid"))
+	WaitFor(n.lab.t, n.Name+": zebra socket", defaultWait, func() (bool, string) {
+		_, err := os.Stat(filepath.Join(run, "zserv.api"))
+		return err == nil, "no zserv.api"
+	})
+	n.Start("bgpd", "/usr/lib/frr/bgpd", "-N", n.NS, "-f", path, "--log", "stdout", "-i", filepath.Join(run, "bgpd.pid"))
+	WaitFor(n.lab.t, n.Name+": bgpd answers", defaultWait, func() (bool, string) {
+		out, err := n.Vtysh("show bgp summary")
+		return err == nil, out
+	})
+}
+
+// Vtysh runs one vtysh command against the node's FRR and returns its output.
+func (n *Node) Vtysh(cmd string) (string, error) {
+	return n.Output("vtysh", "-N", n.NS, "-c", cmd)
+}
+
+// BIRD starts BIRD 2 in the foreground with conf.
+func (n *Node) BIRD(conf string) *Proc {
+	path := n.Write("bird.conf", conf)
+	return n.Start("bird", "bird", "-f", "-c", path, "-s", filepath.Join(n.Dir, "bird.ctl"), "-P", filepath.Join(n.Dir, "bird.pid"))
+}
+
+// Birdc runs one birdc command against the node's BIRD.
+func (n *Node) Birdc(cmd ...string) (string, error) {
+	return n.Output(append([]string{"birdc", "-s", filepath.Join(n.Dir, "bird.ctl")}, cmd...)...)
+}
+
+// GoBGPd starts gobgpd with a TOML conf; its API listens on the node's own
+// loopback, so the gobgp CLI inside the namespace reaches it.
+func (n *Node) GoBGPd(conf string) *Proc {
+	path := n.Write("gobgpd.toml", conf)
+	return n.Start("gobgpd", "gobgpd", "-t", "toml", "-f", path, "--api-hosts", "127.0.0.1:50051")
+}
+
+// GoBGP runs the gobgp CLI against the node's gobgpd.
+func (n *Node) GoBGP(args ...string) (string, error) {
+	return n.Output(append([]string{"gobgp", "-u", "127.0.0.1", "-p", "50051"}, args...)...)
+}

@@ -1,0 +1,179 @@
+package test
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/t5gw/t5gw/test/lab"
+)
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// metrics scrapes t5gwd's /metrics inside gw: series (name and labels as
+// printed) to value.
+func (tp *topo) metrics(t *testing.T) map[string]float64 {
+	out, err := tp.gw.Output("curl", "-sf", "http://127.0.0.1:9179/metrics")
+	m := map[string]float64{}
+	if err != nil {
+		return m
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
+			m[line[:i]] = v
+		}
+	}
+	return m
+}
+
+// type5 is a Type-5 route as FRR's own JSON shows it.
+type type5 struct {
+	RD, GatewayIP, VNI string
+	Valid              bool
+}
+
+// frrType5 reads `show bgp l2vpn evpn route detail type prefix json` on an FRR
+// node: prefix ("10.244.1.0/24") to the route FRR holds.
+func frrType5(n *lab.Node) (map[string]type5, string) {
+	out, err := n.Vtysh("show bgp l2vpn evpn route detail type prefix json")
+	if err != nil {
+		return nil, out + err.Error()
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(out), &top); err != nil {
+		return nil, out
+	}
+	routes := map[string]type5{}
+	for rd, raw := range top {
+		var byPrefix map[string]json.RawMessage
+		if json.Unmarshal(raw, &byPrefix) != nil {
+			continue // numPrefix, numPaths
+		}
+		for key, raw := range byPrefix {
+			if !strings.HasPrefix(key, "[5]") {
+				continue
+			}
+			var r struct {
+				IP    string `json:"ip"`
+				IPLen int    `json:"ipLen"`
+				Paths [][]struct {
+					GatewayIP string `json:"gatewayIP"`
+					VNI       string `json:"vni"`
+					Valid     bool   `json:"valid"`
+				} `json:"paths"`
+			}
+			if json.Unmarshal(raw, &r) != nil || len(r.Paths) == 0 || len(r.Paths[0]) == 0 {
+				continue
+			}
+			p := r.Paths[0][0]
+			routes[fmt.Sprintf("%s/%d", r.IP, r.IPLen)] = type5{RD: rd, GatewayIP: p.GatewayIP, VNI: p.VNI, Valid: p.Valid}
+		}
+	}
+	return routes, describe(routes)
+}
+
+func describe(routes map[string]type5) string {
+	var lines []string
+	for p, r := range routes {
+		lines = append(lines, fmt.Sprintf("%s rd=%s gw=%s vni=%s valid=%v", p, r.RD, r.GatewayIP, r.VNI, r.Valid))
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
+
+// gateways reduces routes to prefix -> gateway IP.
+func gateways(routes map[string]type5) map[string]string {
+	out := map[string]string{}
+	for p, r := range routes {
+		out[p] = r.GatewayIP
+	}
+	return out
+}
+
+// decodedType5 is one Type-5 NLRI as tshark's BGP dissector decodes it, with
+// the attributes of its UPDATE.
+type decodedType5 struct {
+	RD, Prefix, GatewayIP, NextHop string
+	LabelStack                     int // the 20-bit MPLS label tshark shows
+	BottomOfStack                  bool
+	RouteTargets                   []string
+	Tunnel                         string
+}
+
+// Label is the raw 24-bit label field, which carries the VNI for VXLAN.
+func (d decodedType5) Label() int {
+	l := d.LabelStack << 4
+	if d.BottomOfStack {
+		l |= 1
+	}
+	return l
+}
+
+var (
+	reRD     = regexp.MustCompile(`Route Distinguisher: \S+ \(([^)]+)\)`)
+	reAddr   = regexp.MustCompile(`IPv[46] address: (\S+)`)
+	reLen    = regexp.MustCompile(`IP prefix length: (\d+)`)
+	reGW     = regexp.MustCompile(`IPv[46] Gateway address: (\S+)`)
+	reLabel  = regexp.MustCompile(`MPLS Label Stack: (\d+)( \(bottom\))?`)
+	reRT     = regexp.MustCompile(`Route Target: (\S+)`)
+	reTunnel = regexp.MustCompile(`Tunnel type: ([^\n]+)`)
+	reNH     = regexp.MustCompile(`Next hop: (\S+)`)
+)
+
+// tsharkType5 decodes a capture with tshark and returns every advertised
+// Type-5 route, keyed by prefix (the last advertisement wins).
+func tsharkType5(n *lab.Node, capture string) (map[string]decodedType5, error) {
+	out, err := n.Output("tshark", "-r", capture, "-V", "-Y", "bgp.type == 2")
+	if err != nil {
+		return nil, err
+	}
+	routes := map[string]decodedType5{}
+	for _, update := range strings.Split(out, "UPDATE Message")[1:] {
+		reach := strings.Index(update, "MP_REACH_NLRI")
+		if reach < 0 {
+			continue
+		}
+		body := update[reach:]
+		if i := strings.Index(body, "MP_UNREACH_NLRI"); i >= 0 {
+			body = body[:i]
+		}
+		var attrs decodedType5
+		for _, m := range reRT.FindAllStringSubmatch(update, -1) {
+			attrs.RouteTargets = append(attrs.RouteTargets, m[1])
+		}
+		if m := reTunnel.FindStringSubmatch(update); m != nil {
+			attrs.Tunnel = strings.TrimSpace(m[1])
+		}
+		if m := reNH.FindStringSubmatch(body); m != nil {
+			attrs.NextHop = m[1]
+		}
+		for _, nlri := range strings.Split(body, "EVPN NLRI: IP Prefix route")[1:] {
+			d := attrs
+			if m := reRD.FindStringSubmatch(nlri); m != nil {
+				d.RD = m[1]
+			}
+			addr, plen := reAddr.FindStringSubmatch(nlri), reLen.FindStringSubmatch(nlri)
+			if addr == nil || plen == nil {
+				continue
+			}
+			d.Prefix = addr[1] + "/" + plen[1]
+			if m := reGW.FindStringSubmatch(nlri); m != nil {
+				d.GatewayIP = m[1]
+			}
+			if m := reLabel.FindStringSubmatch(nlri); m != nil {
+				d.LabelStack, _ = strconv.Atoi(m[1])
+				d.BottomOfStack = m[2] != ""
+			}
+			routes[d.Prefix] = d
+		}
+	}
+	return routes, nil
+}
