@@ -27,9 +27,7 @@ var (
 
 // newServer starts a GoBGP server logging through log.
 func newServer(ctx context.Context, log *slog.Logger, global *api.Global) (*server.BgpServer, error) {
-	level := new(slog.LevelVar)
-	level.Set(slog.LevelWarn) // GoBGP is chatty at info; t5gw logs what matters itself
-	s := server.NewBgpServer(server.LoggerOption(log, level))
+	s := server.NewBgpServer(server.LoggerOption(engineLogger(log), nil))
 	go s.Serve()
 	if err := s.StartBgp(ctx, &api.StartBgpRequest{Global: global}); err != nil {
 		s.Stop()

@@ -53,6 +53,8 @@ func newTopo(t *testing.T) *topo {
 	}
 
 	tp.capture = filepath.Join(tp.fab.Dir, "fabric.pcap")
+	// The test decodes the capture while it runs, polling until every route
+	// is in it: dumpcap writes packets in its own time.
 	tp.tshark = tp.fab.Start("tshark", "tshark", "-i", "eth0", "-f", "tcp port 179", "-w", tp.capture)
 	lab.WaitFor(t, "tshark capturing", 20*time.Second, func() (bool, string) {
 		tail := tp.tshark.Tail(5)

@@ -73,17 +73,23 @@ func TestWorkersToFRRFabric(t *testing.T) {
 	})
 
 	t.Run("tshark decodes what t5gw sent", func(t *testing.T) {
-		tp.tshark.Stop()
-		decoded, err := tsharkType5(tp.fab, tp.capture)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for prefix, gw := range allRoutes {
-			d, ok := decoded[prefix]
-			if !ok {
-				t.Errorf("%s: not in the capture; decoded %v", prefix, keys(decoded))
-				continue
+		var decoded map[string]decodedType5
+		lab.WaitFor(t, "every route in the capture", wait, func() (bool, string) {
+			var err error
+			decoded, err = tsharkType5(tp.fab, tp.capture)
+			if err != nil {
+				return false, err.Error()
 			}
+			for prefix := range allRoutes {
+				if _, ok := decoded[prefix]; !ok {
+					return false, fmt.Sprintf("%s missing; decoded %v", prefix, keys(decoded))
+				}
+			}
+			return true, ""
+		})
+		tp.tshark.Interrupt()
+		for prefix, gw := range allRoutes {
+			d := decoded[prefix]
 			if d.RD != "10.0.0.3:4001" || d.GatewayIP != gw || d.Label() != 4001 || d.NextHop != "10.0.0.3" {
 				t.Errorf("%s: decoded RD %s GW %s label %d next hop %s; want 10.0.0.3:4001 %s 4001 10.0.0.3",
 					prefix, d.RD, d.GatewayIP, d.Label(), d.NextHop, gw)

@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,14 +19,18 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	if err := run(ctx, os.Args[1:], os.Stderr, hup); err != nil {
 		fmt.Fprintln(os.Stderr, "t5gwd:", err)
 		stop()
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, stderr io.Writer) error {
+// run is the daemon: it returns when ctx ends, and reloads its config each
+// time reload receives.
+func run(ctx context.Context, args []string, stderr io.Writer, reload <-chan os.Signal) error {
 	fs := flag.NewFlagSet("t5gwd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "/etc/t5gw/t5gw.yaml", "global config `file`; VRF files are read from its vrf-dir")
@@ -51,10 +54,6 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	level.Set(c.LogLevel)
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-
 	d, err := startDaemon(ctx, c, log)
 	if err != nil {
 		return err
@@ -66,11 +65,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		case <-ctx.Done():
 			log.Info("shutting down: withdrawing every route")
 			return nil
-		case <-hup:
+		case <-reload:
 			next, err := config.Load(*path)
 			if err != nil {
 				d.metrics.reload(false)
-				log.Error("reload refused; the running config stays", "err", errors.Join(err))
+				log.Error("reload refused; the running config stays", "err", err)
 				continue
 			}
 			level.Set(next.LogLevel)

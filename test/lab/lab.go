@@ -188,6 +188,21 @@ func (n *Node) Start(name string, args ...string) *Proc {
 // Signal sends sig to the process.
 func (p *Proc) Signal(sig syscall.Signal) error { return p.cmd.Process.Signal(sig) }
 
+// Interrupt sends SIGINT to the process alone (not its group), as a user's
+// Ctrl-C would, and waits up to 5 s for it to end; tshark, for one, then
+// stops its capture child and closes the file cleanly.
+func (p *Proc) Interrupt() {
+	if p.Exited() {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		p.Stop()
+	}
+}
+
 // Exited tells whether the process has ended.
 func (p *Proc) Exited() bool {
 	select {

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+)
+
+// syncBuffer is a log sink the daemon writes while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func writeFile(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// loopbackConfig writes a config whose speakers listen on free loopback ports
+// and whose fabric neighbor does not exist; it returns the global file and the
+// metrics address.
+func loopbackConfig(t *testing.T) (string, string) {
+	dir := t.TempDir()
+	metrics := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	writeFile(t, filepath.Join(dir, "t5gw.yaml"), fmt.Sprintf(`
+router-id: 10.0.0.3
+asn: 65000
+fabric:
+  neighbors: [{address: 127.0.0.2, asn: 65000, port: %d}]
+metrics: %s
+`, freePort(t), metrics))
+	writeFile(t, filepath.Join(dir, "vrfs.d", "blue.yaml"), vrfFile("blue", 4001, freePort(t)))
+	return filepath.Join(dir, "t5gw.yaml"), metrics
+}
+
+func vrfFile(name string, vni, port int) string {
+	return fmt.Sprintf(`
+name: %s
+l3vni: %d
+workers:
+  listen: [127.0.0.1]
+  port: %d
+  peers: [{range: 127.0.0.0/24, asn: 65011}]
+  accept: ["10.244.0.0/16 le 32"]
+`, name, vni, port)
+}
+
+func scrape(addr string) string {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	_, _ = b.ReadFrom(resp.Body)
+	return b.String()
+}
+
+func waitFor(t *testing.T, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ok, last := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not reached in 10s; last state:\n%s", what, last)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestCheckConfig(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"--check-config", "../../examples/t5gw.yaml"}, &out, nil); err != nil {
+		t.Fatalf("valid example: %v", err)
+	}
+	if !strings.Contains(out.String(), "valid, 1 VRF(s)") {
+		t.Errorf("output %q does not say the config is valid", out.String())
+	}
+	global, _ := loopbackConfig(t)
+	vrf := filepath.Join(filepath.Dir(global), "vrfs.d", "blue.yaml")
+	writeFile(t, vrf, strings.Replace(vrfFile("blue", 4001, 1179), "l3vni: 4001", "l3vni: 0", 1))
+	err := run(context.Background(), []string{"--check-config", global}, &out, nil)
+	if err == nil || !strings.Contains(err.Error(), vrf+`: l3vni: "0" is outside 1..16777215`) {
+		t.Errorf("broken config: got %v, want an error naming file, field and value", err)
+	}
+	err = run(context.Background(), []string{"--config", global}, &out, nil)
+	if err == nil || !strings.Contains(err.Error(), "nothing started") {
+		t.Errorf("starting with a broken config: got %v, want a refusal", err)
+	}
+}
+
+func TestReloadKeepsRunningConfigOnError(t *testing.T) {
+	global, metrics := loopbackConfig(t)
+	dir := filepath.Dir(global)
+	ctx, cancel := context.WithCancel(context.Background())
+	reload := make(chan os.Signal, 1)
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"--config", global}, logs, reload) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	waitFor(t, "daemon up", func() (bool, string) {
+		m := scrape(metrics)
+		return strings.Contains(m, `t5gw_vrf_routes_advertised{vrf="blue"} 0`), m + logs.String()
+	})
+
+	// A broken VRF file: the reload is refused, blue keeps running.
+	writeFile(t, filepath.Join(dir, "vrfs.d", "red.yaml"), "name: red\nl3vni: 99999999\n")
+	reload <- nil
+	waitFor(t, "reload refused", func() (bool, string) {
+		m := scrape(metrics)
+		return strings.Contains(m, `t5gw_config_reloads_total{result="failure"} 1`), m
+	})
+	if m := scrape(metrics); !strings.Contains(m, `vrf="blue"`) || strings.Contains(m, `vrf="red"`) {
+		t.Errorf("after a refused reload the metrics show:\n%s", m)
+	}
+	if !strings.Contains(logs.String(), `red.yaml: l3vni: \"99999999\" is outside 1..16777215`) {
+		t.Errorf("log does not name the bad field:\n%s", logs.String())
+	}
+
+	// Fixed: red starts, blue is untouched.
+	writeFile(t, filepath.Join(dir, "vrfs.d", "red.yaml"), vrfFile("red", 4002, freePort(t)))
+	reload <- nil
+	waitFor(t, "reload applied", func() (bool, string) {
+		m := scrape(metrics)
+		return strings.Contains(m, `t5gw_config_reloads_total{result="success"} 1`) &&
+			strings.Contains(m, `t5gw_vrf_routes_advertised{vrf="red"} 0`), m
+	})
+	if strings.Contains(logs.String(), `stopping vrf" vrf=blue`) {
+		t.Errorf("an unchanged VRF was restarted:\n%s", logs.String())
+	}
+}
+
+func TestMetricNames(t *testing.T) {
+	global, metrics := loopbackConfig(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"--config", global}, &syncBuffer{}, nil) }()
+	defer func() { cancel(); <-done }()
+	var body string
+	waitFor(t, "metrics", func() (bool, string) {
+		body = scrape(metrics)
+		return strings.Contains(body, "t5gw_vrf_routes_refused"), body
+	})
+	problems, err := promlint.New(strings.NewReader(body)).Lint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("metric %s: %s", p.Metric, p.Text)
+	}
+}
