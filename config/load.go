@@ -255,5 +255,12 @@ func peer(p *problems, f, field string, raw rawPeer) Peer {
 	if pr.Multihop != 0 && pr.TTLSecurity != 0 {
 		p.add(f, field, "", "multihop and ttl-security exclude each other")
 	}
+	if pr.TTLSecurity != 0 && pr.Passive {
+		// GoBGP cannot set the TTL of its listening socket, so the SYN-ACK of a
+		// passive session leaves with TTL 64 and a GTSM worker (FRR over IPv6,
+		// for one) drops it. Connecting out sends TTL 255 from the first packet.
+		p.add(f, field+".ttl-security", raw.TTLSecurity,
+			"needs passive: false (t5gw must connect out for GTSM; a range cannot)")
+	}
 	return pr
 }

@@ -1,0 +1,28 @@
+# t5gw. Run as root on Debian 12 with Go 1.26: `make demo`, `make test`.
+export PATH := $(PATH):/usr/local/go/bin
+GO ?= go
+
+.PHONY: all build deps demo test unit integration bench clean
+
+all: build
+
+build:
+	$(GO) build -o bin/t5gwd ./cmd/t5gwd
+
+deps:
+	bash .ci/install
+
+# The main job in network namespaces: a BIRD worker, t5gwd, an FRR EVPN peer,
+# and what that peer received.
+demo: deps
+	$(GO) test -count=1 -v -run '^TestDemo$$' ./test/
+
+# Every test: unit tests (with the race detector where only t5gw's code runs),
+# the loopback speaker tests, and the real-router tests in namespaces.
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 -race ./config/... ./evpn/...
+	$(GO) test -count=1 -timeout 20m ./...
+
+clean:
+	rm -rf bin
