@@ -22,10 +22,22 @@ type rawSession struct {
 
 func dialRaw(t *testing.T, local string, port uint16, asn uint16) *rawSession {
 	t.Helper()
+	s, first := tryRaw(t, local, port, asn)
+	if first.Header.Type != bgppkt.BGP_MSG_OPEN {
+		t.Fatalf("expected OPEN, got type %d (%+v)", first.Header.Type, first.Body)
+	}
+	s.send(bgppkt.NewBGPKeepAliveMessage())
+	return s
+}
+
+// tryRaw connects from local and sends an OPEN; it returns the session and
+// the first message t5gw answers with (Type 0 when it closed the connection).
+func tryRaw(t *testing.T, local string, port uint16, asn uint16) (*rawSession, *bgppkt.BGPMessage) {
+	t.Helper()
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}, Timeout: 5 * time.Second}
 	conn, err := d.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
-		t.Fatal(err)
+		return &rawSession{t: t, conn: nopConn{}}, &bgppkt.BGPMessage{}
 	}
 	t.Cleanup(func() { conn.Close() })
 	s := &rawSession{t: t, conn: conn}
@@ -34,12 +46,40 @@ func dialRaw(t *testing.T, local string, port uint16, asn uint16) *rawSession {
 	}
 	open, _ := bgppkt.NewBGPOpenMessage(asn, 90, netip.MustParseAddr(local),
 		[]bgppkt.OptionParameterInterface{bgppkt.NewOptionParameterCapability(caps)})
-	s.send(open)
-	if m := s.read(); m.Header.Type != bgppkt.BGP_MSG_OPEN {
-		t.Fatalf("expected OPEN, got type %d", m.Header.Type)
+	if b, err := open.Serialize(); err == nil {
+		_, _ = conn.Write(b)
 	}
-	s.send(bgppkt.NewBGPKeepAliveMessage())
-	return s
+	return s, s.read()
+}
+
+// nopConn stands for a connection that was refused.
+type nopConn struct{ net.Conn }
+
+func (nopConn) Read([]byte) (int, error)         { return 0, io.EOF }
+func (nopConn) SetReadDeadline(time.Time) error { return nil }
+func (nopConn) Close() error                    { return nil }
+
+// announce sends one UPDATE with prefixes, next hop local and AS path asn.
+func (s *rawSession) announce(asn uint16, nexthop string, prefixes ...string) {
+	nh, _ := bgppkt.NewPathAttributeNextHop(netip.MustParseAddr(nexthop))
+	attrs := []bgppkt.PathAttributeInterface{bgppkt.NewPathAttributeOrigin(0),
+		bgppkt.NewPathAttributeAsPath([]bgppkt.AsPathParamInterface{bgppkt.NewAs4PathParam(bgppkt.BGP_ASPATH_ATTR_TYPE_SEQ, []uint32{uint32(asn)})}), nh}
+	var nlri []bgppkt.PathNLRI
+	for _, p := range prefixes {
+		n, _ := bgppkt.NewIPAddrPrefix(netip.MustParsePrefix(p))
+		nlri = append(nlri, bgppkt.PathNLRI{NLRI: n})
+	}
+	s.send(bgppkt.NewBGPUpdateMessage(nil, attrs, nlri))
+}
+
+// notification reads until a NOTIFICATION or the end of the session.
+func (s *rawSession) notification() *bgppkt.BGPNotification {
+	for m := s.read(); m.Header.Type != 0; m = s.read() {
+		if n, ok := m.Body.(*bgppkt.BGPNotification); ok {
+			return n
+		}
+	}
+	return nil
 }
 
 func (s *rawSession) send(m *bgppkt.BGPMessage) {
@@ -89,21 +129,14 @@ func malformedUpdate() []byte {
 func TestGarbageFromOneWorkerHarmsNoOther(t *testing.T) {
 	fp, fport := startFabricPeer(t)
 	wport := freePort(t)
-	gw := startGateway(t, fport, wport, 0)
+	gw := startGateway(t, fport, wport, 0, time.Hour)
 	good := worker(t, "127.0.0.11", 65011, wport)
 	announce(t, good, "10.244.1.0/24", "127.0.0.11", false)
 	waitFor(t, "good worker's route", func() (bool, any) { got := type5s(fp); return len(got) == 1, got })
 
 	bad := dialRaw(t, "127.0.0.14", wport, 65012)
 	bad.write(malformedUpdate())
-	var notification *bgppkt.BGPNotification
-	for m := bad.read(); m.Header.Type != 0; m = bad.read() {
-		if n, ok := m.Body.(*bgppkt.BGPNotification); ok {
-			notification = n
-			break
-		}
-	}
-	if notification == nil || notification.ErrorCode != bgppkt.BGP_ERROR_UPDATE_MESSAGE_ERROR {
+	if notification := bad.notification(); notification == nil || notification.ErrorCode != bgppkt.BGP_ERROR_UPDATE_MESSAGE_ERROR {
 		t.Fatalf("garbage answered with %+v, want an UPDATE Message Error notification", notification)
 	}
 	// The good worker, its route and the fabric session are untouched.

@@ -9,7 +9,6 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -135,7 +134,7 @@ type gateway struct {
 	rib     *rib.VRF
 }
 
-func startGateway(t *testing.T, fabricPort, workerPort uint16, maxPrefixes uint32) *gateway {
+func startGateway(t *testing.T, fabricPort, workerPort uint16, maxPrefixes uint32, restart time.Duration) *gateway {
 	t.Helper()
 	rt, _ := evpn.ParseRouteTarget("65000:4001")
 	rd, _ := evpn.ParseRD("10.0.0.3:4001")
@@ -148,11 +147,12 @@ func startGateway(t *testing.T, fabricPort, workerPort uint16, maxPrefixes uint3
 		Workers: config.Workers{ASN: 65000, Listen: []netip.Addr{netip.MustParseAddr("127.0.0.1")}, Port: workerPort,
 			Peers: []config.Peer{
 				{Address: netip.MustParseAddr("127.0.0.11"), ASN: 65011, Passive: true},
+				{Address: netip.MustParseAddr("127.0.0.15"), ASN: 65015, Passive: true},
 				{Range: netip.MustParsePrefix("127.0.0.0/24"), ASN: 65012, Passive: true},
 			},
 			Accept:             []evpn.PrefixRule{{Prefix: netip.MustParsePrefix("10.244.0.0/16"), GE: 16, LE: 32}},
 			MaxPrefixes:        maxPrefixes,
-			MaxPrefixesRestart: time.Hour,
+			MaxPrefixesRestart: restart,
 		}}
 	c.VRFs = []config.VRF{v}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -198,7 +198,7 @@ func startFabricPeer(t *testing.T) (*server.BgpServer, uint16) {
 func TestWorkerRoutesBecomeType5(t *testing.T) {
 	fp, fport := startFabricPeer(t)
 	wport := freePort(t)
-	gw := startGateway(t, fport, wport, 0)
+	gw := startGateway(t, fport, wport, 0, time.Hour)
 	w1 := worker(t, "127.0.0.11", 65011, wport)
 
 	announce(t, w1, "10.244.1.0/24", "127.0.0.11", false)
@@ -232,38 +232,71 @@ func TestWorkerRoutesBecomeType5(t *testing.T) {
 	}
 }
 
-func TestMaxPrefixesCutsOnlyTheOffender(t *testing.T) {
+func TestMaxPrefixesCutsOnlyTheOffenderAndLetsItBack(t *testing.T) {
+	for _, tc := range []struct {
+		name, addr string
+		asn        uint16
+	}{
+		{"static peer", "127.0.0.15", 65015},
+		{"dynamic peer", "127.0.0.13", 65012},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testMaxPrefixes(t, tc.addr, tc.asn) })
+	}
+}
+
+func testMaxPrefixes(t *testing.T, addr string, asn uint16) {
 	fp, fport := startFabricPeer(t)
 	wport := freePort(t)
-	gw := startGateway(t, fport, wport, 3)
+	const restart = 3 * time.Second
+	gw := startGateway(t, fport, wport, 3, restart)
 	good := worker(t, "127.0.0.11", 65011, wport)
 	announce(t, good, "10.244.1.0/24", "127.0.0.11", false)
 	waitFor(t, "good worker's route", func() (bool, any) { got := type5s(fp); return len(got) == 1, got })
 
-	bad := worker(t, "127.0.0.13", 65012, wport)
-	var reason atomic.Value
-	reason.Store("")
-	if err := bad.WatchEvent(context.Background(), server.WatchEventMessageCallbacks{
-		OnPeerUpdate: func(ev *apiutil.WatchEventMessage_PeerEvent, _ time.Time) {
-			if ev.Peer.State.DisconnectReason == api.PeerState_DISCONNECT_REASON_NOTIFICATION_RECEIVED {
-				reason.Store(ev.Peer.State.DisconnectMessage)
-			}
-		}}, server.WatchPeer()); err != nil {
-		t.Fatal(err)
+	bad := dialRaw(t, addr, wport, asn)
+	bad.announce(asn, addr, "10.244.100.0/24", "10.244.101.0/24", "10.244.102.0/24", "10.244.103.0/24", "10.244.104.0/24")
+	n := bad.notification()
+	cut := time.Now()
+	if n == nil || n.ErrorCode != bgppkt.BGP_ERROR_CEASE || n.ErrorSubcode != bgppkt.BGP_ERROR_SUB_MAXIMUM_NUMBER_OF_PREFIXES_REACHED {
+		t.Fatalf("offender got %+v, want Cease / maximum number of prefixes reached (RFC 4486)", n)
 	}
-	waitFor(t, "offender up", func() (bool, any) { return gw.workers.SessionsUp() == 2, gw.workers.SessionsUp() })
-	for i := range 5 {
-		announce(t, bad, fmt.Sprintf("10.244.%d.0/24", 100+i), "127.0.0.13", false)
-	}
-	waitFor(t, "offender cut off", func() (bool, any) {
-		return gw.workers.MaxPrefixHits() == 1 && gw.workers.SessionsUp() == 1, gw.workers.MaxPrefixHits()
-	})
-	waitFor(t, "cease reason seen by the offender", func() (bool, any) {
-		r := reason.Load().(string)
-		return strings.Contains(strings.ToLower(r), "maximum number of prefixes"), r
-	})
 	waitFor(t, "fabric holds only the good worker's route", func() (bool, any) {
 		got := type5s(fp)
-		return len(got) == 1 && strings.Contains(got[0], "gw=127.0.0.11"), got
+		return len(got) == 1 && strings.Contains(got[0], "gw=127.0.0.11") && gw.workers.MaxPrefixHits() == 1, got
+	})
+
+	// During the penalty the offender cannot get a session: each try is
+	// refused, or closed with a Cease if it slipped in before the hold.
+	tries := time.NewTicker(100 * time.Millisecond)
+	defer tries.Stop()
+	for ; time.Since(cut) < restart/2; <-tries.C {
+		s, first := tryRaw(t, addr, wport, asn)
+		if first.Header.Type == bgppkt.BGP_MSG_OPEN {
+			s.send(bgppkt.NewBGPKeepAliveMessage())
+			if n := s.notification(); n == nil || n.ErrorCode != bgppkt.BGP_ERROR_CEASE {
+				t.Fatalf("offender kept a session %v after the cut: %+v", time.Since(cut), n)
+			}
+		}
+	}
+
+	// After max-prefixes-restart it is let back, and routes within the limit
+	// are advertised.
+	var again *rawSession
+	waitFor(t, "offender let back", func() (bool, any) {
+		s, first := tryRaw(t, addr, wport, asn)
+		if first.Header.Type != bgppkt.BGP_MSG_OPEN {
+			return false, fmt.Sprintf("answer type %d after %v", first.Header.Type, time.Since(cut))
+		}
+		s.send(bgppkt.NewBGPKeepAliveMessage())
+		again = s
+		return true, nil
+	})
+	if since := time.Since(cut); since < restart-200*time.Millisecond {
+		t.Errorf("let back %v after the cut, before max-prefixes-restart %v", since, restart)
+	}
+	again.announce(asn, addr, "10.244.100.0/24", "10.244.101.0/24")
+	waitFor(t, "offender's routes within the limit", func() (bool, any) {
+		got := type5s(fp)
+		return len(got) == 3, got
 	})
 }

@@ -53,6 +53,7 @@ func NewWorkers(ctx context.Context, c *config.Config, vrf config.VRF, sink Sink
 	w := &Workers{vrf: vrf, srv: srv, sessions: newSessions(log), sink: sink, log: log,
 		static: map[netip.Addr]config.Peer{}, penalized: map[netip.Addr]*time.Timer{}}
 	w.sessions.onDown = w.down
+	w.sessions.onUp = w.up
 	if err := w.configure(ctx); err != nil {
 		srv.Stop()
 		return nil, fmt.Errorf("vrf %s: worker speaker: %w", vrf.Name, err)
@@ -183,6 +184,23 @@ func (w *Workers) peerEvent(ev *apiutil.WatchEventMessage_PeerEvent, t time.Time
 
 func (w *Workers) down(worker netip.Addr, _ string) { w.sink.WorkerDown(worker) }
 
+// up closes the session of a worker still serving its max-prefixes penalty:
+// one that reconnected in the moment between GoBGP deleting its dynamic
+// neighbor and hold putting the admin-down peer in place.
+func (w *Workers) up(worker netip.Addr) {
+	w.mu.Lock()
+	_, penalized := w.penalized[worker]
+	w.mu.Unlock()
+	if !penalized {
+		return
+	}
+	w.log.Warn("worker back before max-prefixes-restart: closing", "worker", worker)
+	go func() {
+		_ = w.srv.ShutdownPeer(context.Background(), &api.ShutdownPeerRequest{
+			Address: worker.String(), Communication: "max-prefixes restart pending"})
+	}()
+}
+
 // overLimit keeps a worker that went over max-prefixes out (GoBGP has sent it
 // the RFC 4486 Cease, maximum number of prefixes reached) and lets it back
 // after max-prefixes-restart.
@@ -213,11 +231,11 @@ func (w *Workers) hold(worker netip.Addr, asn uint32) {
 		AfiSafis: w.afiSafis(),
 	}}
 	var err error
-	for range 50 {
+	for range 500 {
 		if err = w.srv.AddPeer(context.Background(), req); err == nil {
 			return
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
 	w.log.Warn("cannot hold back worker over max-prefixes", "worker", worker, "err", err)
 }
