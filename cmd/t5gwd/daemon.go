@@ -16,6 +16,7 @@ import (
 	"github.com/t5gw/t5gw/bgp"
 	"github.com/t5gw/t5gw/config"
 	"github.com/t5gw/t5gw/evpn/rib"
+	"github.com/t5gw/t5gw/vrf"
 )
 
 // daemon owns the running speakers: one fabric speaker, and per VRF a worker
@@ -77,7 +78,27 @@ func (d *daemon) startAll(ctx context.Context, c *config.Config) error {
 	return nil
 }
 
+// checkDevice makes sure a VRF's Linux device exists and is a VRF before any
+// socket is bound to it.
+func checkDevice(v config.VRF) error {
+	if v.Device == "" {
+		return nil
+	}
+	links, err := vrf.New()
+	if err != nil {
+		return fmt.Errorf("vrf %s: %w", v.Name, err)
+	}
+	defer links.Close()
+	if _, err := links.Lookup(v.Device); err != nil {
+		return fmt.Errorf("vrf %s (%s): %w", v.Name, v.File, err)
+	}
+	return nil
+}
+
 func (d *daemon) startVRF(ctx context.Context, c *config.Config, v config.VRF) error {
+	if err := checkDevice(v); err != nil {
+		return err
+	}
 	vctx, cancel := context.WithCancel(ctx)
 	pipe := rib.NewVRF(c.EVPN(v), d.fabric, d.log)
 	inst := &vrfInstance{cfg: v, rib: pipe, cancel: cancel, done: make(chan struct{})}

@@ -195,3 +195,13 @@ func TestMetricNames(t *testing.T) {
 		t.Errorf("metric %s: %s", p.Metric, p.Text)
 	}
 }
+
+func TestMissingVRFDeviceStopsStart(t *testing.T) {
+	global, _ := loopbackConfig(t)
+	vrfPath := filepath.Join(filepath.Dir(global), "vrfs.d", "blue.yaml")
+	writeFile(t, vrfPath, "device: vrf-t5gw-none\n"+vrfFile("blue", 4001, freePort(t)))
+	err := run(context.Background(), []string{"--config", global}, &syncBuffer{}, nil)
+	if err == nil || !strings.Contains(err.Error(), "vrf blue ("+vrfPath+"): device vrf-t5gw-none: not found") {
+		t.Errorf("got %v, want the VRF, its file and the missing device named", err)
+	}
+}
