@@ -55,7 +55,7 @@ func tryRaw(t *testing.T, local string, port uint16, asn uint16) (*rawSession, *
 // nopConn stands for a connection that was refused.
 type nopConn struct{ net.Conn }
 
-func (nopConn) Read([]byte) (int, error)         { return 0, io.EOF }
+func (nopConn) Read([]byte) (int, error)        { return 0, io.EOF }
 func (nopConn) SetReadDeadline(time.Time) error { return nil }
 func (nopConn) Close() error                    { return nil }
 
