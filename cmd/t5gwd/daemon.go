@@ -140,7 +140,16 @@ func (d *daemon) apply(ctx context.Context, next *config.Config) error {
 	if !sameGlobal(cur, next) {
 		d.log.Info("reload: global settings changed, restarting every speaker")
 		d.stopSpeakers()
-		return d.startAll(ctx, next)
+		err := d.startAll(ctx, next)
+		if err == nil {
+			return nil
+		}
+		d.log.Error("reload: new config does not start; going back to the running one", "err", err)
+		d.stopSpeakers()
+		if back := d.startAll(ctx, cur); back != nil {
+			return errors.Join(err, fmt.Errorf("restoring the running config: %w", back))
+		}
+		return err
 	}
 	want := map[string]config.VRF{}
 	for _, v := range next.VRFs {

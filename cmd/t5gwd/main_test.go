@@ -205,3 +205,36 @@ func TestMissingVRFDeviceStopsStart(t *testing.T) {
 		t.Errorf("got %v, want the VRF, its file and the missing device named", err)
 	}
 }
+
+func TestReloadThatCannotStartRestoresRunningConfig(t *testing.T) {
+	global, metrics := loopbackConfig(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	reload := make(chan os.Signal, 1)
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"--config", global}, logs, reload) }()
+	t.Cleanup(func() { cancel(); <-done })
+	waitFor(t, "daemon up", func() (bool, string) {
+		m := scrape(metrics)
+		return strings.Contains(m, `t5gw_vrf_routes_advertised{vrf="blue"} 0`), m + logs.String()
+	})
+
+	// A valid config whose fabric listener cannot bind: an address this host does not have.
+	body, err := os.ReadFile(global)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, global, strings.Replace(string(body), "fabric:\n", "fabric:\n  listen: [192.0.2.1]\n", 1))
+	reload <- nil
+	waitFor(t, "failed reload counted", func() (bool, string) {
+		m := scrape(metrics)
+		return strings.Contains(m, `t5gw_config_reloads_total{result="failure"} 1`), m
+	})
+	waitFor(t, "running config restored", func() (bool, string) {
+		m := scrape(metrics)
+		return strings.Contains(m, `t5gw_vrf_routes_advertised{vrf="blue"} 0`), m + logs.String()
+	})
+	if !strings.Contains(logs.String(), "going back to the running one") {
+		t.Errorf("log does not say it went back:\n%s", logs.String())
+	}
+}
