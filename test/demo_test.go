@@ -14,7 +14,7 @@ import (
 // worker. It asserts what it prints, so the demo cannot silently break.
 func TestDemo(t *testing.T) {
 	tp := newTopo(t)
-	tp.w1.BIRD(testdata(t, "w1/bird.conf"))
+	tp.w1.BIRD(labFile(t, "w1/bird.conf"))
 	want := map[string]string{"10.244.1.0/24": "192.168.10.11", "fd00:10:244:1::/64": "fd00:192:168:10::11"}
 	expectGateways(t, tp, "the worker's pod prefixes at the fabric peer", want)
 	lab.WaitFor(t, "metrics settled", 10*time.Second, func() (bool, string) {

@@ -19,9 +19,9 @@ type topo struct {
 	capture            string
 }
 
-func testdata(t *testing.T, name string) string {
+func labFile(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
+	b, err := os.ReadFile(filepath.Join("workers-lab", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,10 +60,10 @@ func newTopo(t *testing.T) *topo {
 		tail := tp.tshark.Tail(5)
 		return contains(tail, "Capturing on"), tail
 	})
-	tp.fab.FRR(testdata(t, "fab/frr.conf"))
+	tp.fab.FRR(labFile(t, "fab/frr.conf"))
 
-	tp.gw.Write("vrfs.d/blue.yaml", testdata(t, "gw/vrfs.d/blue.yaml"))
-	cfg := tp.gw.Write("t5gw.yaml", testdata(t, "gw/t5gw.yaml"))
+	tp.gw.Write("vrfs.d/blue.yaml", labFile(t, "gw/vrfs.d/blue.yaml"))
+	cfg := tp.gw.Write("t5gw.yaml", labFile(t, "gw/t5gw.yaml"))
 	tp.t5gwd = tp.gw.Start("t5gwd", t5gwd, "--config", cfg)
 	lab.WaitFor(t, "fabric session up", 30*time.Second, func() (bool, string) {
 		m := tp.metrics(t)
@@ -73,9 +73,9 @@ func newTopo(t *testing.T) *topo {
 }
 
 func (tp *topo) startWorkers(t *testing.T) {
-	tp.w1.BIRD(testdata(t, "w1/bird.conf"))
-	tp.w2.FRR(testdata(t, "w2/frr.conf"))
-	tp.gbd = tp.w3.GoBGPd(testdata(t, "w3/gobgpd.toml"))
+	tp.w1.BIRD(labFile(t, "w1/bird.conf"))
+	tp.w2.FRR(labFile(t, "w2/frr.conf"))
+	tp.gbd = tp.w3.GoBGPd(labFile(t, "w3/gobgpd.toml"))
 	lab.WaitFor(t, "gobgpd API", 20*time.Second, func() (bool, string) {
 		out, err := tp.w3.GoBGP("global")
 		return err == nil, out + errString(err)

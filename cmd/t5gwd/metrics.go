@@ -14,7 +14,7 @@ type metrics struct {
 
 	reloadOK, reloadFailed atomic.Uint64
 
-	fabricUp, workersUp, received, advertised, refused, refusals, cutoffs, reloads *prometheus.Desc
+	fabricUp, workersUp, received, advertised, refused, refusals, cutoffs, reloads, updates *prometheus.Desc
 }
 
 func newMetrics(reg prometheus.Registerer, d *daemon) *metrics {
@@ -34,6 +34,8 @@ func newMetrics(reg prometheus.Registerer, d *daemon) *metrics {
 			"Announcements refused since the VRF started, per reason.", []string{"vrf", "reason"}, nil),
 		cutoffs: prometheus.NewDesc("t5gw_vrf_max_prefix_cutoffs_total",
 			"Worker sessions closed for going over max-prefixes.", []string{"vrf"}, nil),
+		updates: prometheus.NewDesc("t5gw_vrf_fabric_updates_total",
+			"Type-5 advertisements and withdrawals the fabric speaker took, per VRF.", []string{"vrf", "op"}, nil),
 		reloads: prometheus.NewDesc("t5gw_config_reloads_total",
 			"Config reloads on SIGHUP, by result.", []string{"result"}, nil),
 	}
@@ -51,7 +53,7 @@ func (m *metrics) reload(ok bool) {
 
 // Describe implements prometheus.Collector.
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.fabricUp, m.workersUp, m.received, m.advertised, m.refused, m.refusals, m.cutoffs, m.reloads} {
+	for _, d := range []*prometheus.Desc{m.fabricUp, m.workersUp, m.received, m.advertised, m.refused, m.refusals, m.cutoffs, m.reloads, m.updates} {
 		ch <- d
 	}
 }
@@ -76,6 +78,8 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(m.workersUp, prometheus.GaugeValue, float64(v.workers.SessionsUp()), name)
 		ch <- prometheus.MustNewConstMetric(m.received, prometheus.GaugeValue, float64(s.Received), name)
 		ch <- prometheus.MustNewConstMetric(m.advertised, prometheus.GaugeValue, float64(s.Advertised), name)
+		ch <- prometheus.MustNewConstMetric(m.updates, prometheus.CounterValue, float64(s.Sent.Advertised), name, "advertise")
+		ch <- prometheus.MustNewConstMetric(m.updates, prometheus.CounterValue, float64(s.Sent.Withdrawn), name, "withdraw")
 		ch <- prometheus.MustNewConstMetric(m.cutoffs, prometheus.CounterValue, float64(v.workers.MaxPrefixHits()), name)
 		for _, r := range evpn.Reasons {
 			ch <- prometheus.MustNewConstMetric(m.refused, prometheus.GaugeValue, float64(s.Refused[r]), name, string(r))

@@ -19,12 +19,19 @@ type Fabric interface {
 type Reconciler struct {
 	fabric     Fabric
 	advertised map[netip.Prefix]evpn.Type5Route
+	sent       Sent
 }
+
+// Sent counts the routes the fabric took, by operation.
+type Sent struct{ Advertised, Withdrawn uint64 }
 
 // NewReconciler returns a reconciler that has advertised nothing yet.
 func NewReconciler(fabric Fabric) *Reconciler {
 	return &Reconciler{fabric: fabric, advertised: make(map[netip.Prefix]evpn.Type5Route)}
 }
+
+// Sent is how many advertisements and withdrawals the fabric has taken.
+func (r *Reconciler) Sent() Sent { return r.sent }
 
 // Advertised is how many routes the fabric holds from this reconciler.
 func (r *Reconciler) Advertised() int { return len(r.advertised) }
@@ -59,8 +66,14 @@ func (r *Reconciler) Reconcile(prefixes []netip.Prefix, desired func(netip.Prefi
 			advertise = append(advertise, want)
 		}
 	}
-	f1, err1 := r.apply(withdraw, r.fabric.Withdraw, func(t evpn.Type5Route) { delete(r.advertised, t.Prefix) })
-	f2, err2 := r.apply(advertise, r.fabric.Advertise, func(t evpn.Type5Route) { r.advertised[t.Prefix] = t })
+	f1, err1 := r.apply(withdraw, r.fabric.Withdraw, func(t evpn.Type5Route) {
+		delete(r.advertised, t.Prefix)
+		r.sent.Withdrawn++
+	})
+	f2, err2 := r.apply(advertise, r.fabric.Advertise, func(t evpn.Type5Route) {
+		r.advertised[t.Prefix] = t
+		r.sent.Advertised++
+	})
 	return append(f1, f2...), errors.Join(err1, err2)
 }
 

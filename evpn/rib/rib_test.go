@@ -58,6 +58,9 @@ func TestReconcileFollowsWorkers(t *testing.T) {
 	if fab.calls != calls {
 		t.Errorf("second reconcile made %d fabric calls, want 0", fab.calls-calls)
 	}
+	if s := rec.Sent(); s != (Sent{Advertised: 2}) {
+		t.Errorf("Sent = %+v, want 2 advertisements", s)
+	}
 
 	// Same prefix from a second worker with a shorter path takes over; when
 	// that worker goes down the first comes back.

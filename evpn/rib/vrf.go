@@ -27,6 +27,7 @@ type Stats struct {
 	Refused       map[evpn.Reason]int // announcements held but refused, per reason
 	RefusalsTotal map[evpn.Reason]uint64
 	Pending       int // prefixes the fabric has not taken yet (retrying)
+	Sent          Sent
 }
 
 // VRF follows the workers of one tenant VRF and keeps the fabric holding
@@ -162,6 +163,7 @@ func (v *VRF) publish(pending int) {
 	v.stats.Received = v.table.Routes()
 	v.stats.Advertised = v.rec.Advertised()
 	v.stats.Pending = pending
+	v.stats.Sent = v.rec.Sent()
 	for _, r := range evpn.Reasons {
 		v.stats.Refused[r] = v.table.Refused(r)
 		v.stats.RefusalsTotal[r] = v.refusals[r]
