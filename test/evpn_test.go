@@ -133,6 +133,8 @@ func TestOptimalPathAndVMMove(t *testing.T) {
 
 	t.Run("ping from the ingress leaf to a pod", func(t *testing.T) {
 		lab.WaitFor(t, "l3 pings 10.244.1.1", wait, func() (bool, string) { return pings(l3, "10.244.1.1", 1), "" })
+		show(t, l3, "ip", "route", "show", "proto", "bgp")
+		show(t, l3, "ping", "-c", "2", "10.244.1.1")
 	})
 
 	t.Run("traffic goes to the worker's leaf, not through t5gw", func(t *testing.T) {
@@ -161,6 +163,9 @@ func TestOptimalPathAndVMMove(t *testing.T) {
 			return m.RemoteVtep == "10.0.0.14" && m.RemoteSequence >= 1, last
 		})
 		expectRoute(t, l3, "10.244.1.0/24", "192.168.10.11", "br100")
+		if out, err := l3.Vtysh("show evpn mac vni 100 mac " + w1mac); err == nil {
+			t.Logf("l3# show evpn mac vni 100 mac %s\n%s", w1mac, out)
+		}
 		l4Before, l2Before := rxPackets(t, l4, "vxlan100"), rxPackets(t, l2, "vxlan100")
 		lab.WaitFor(t, "l3 pings 10.244.1.1 after the move", wait, func() (bool, string) { return pings(l3, "10.244.1.1", 1), "" })
 		if !pings(l3, "10.244.1.1", 100) {
@@ -188,4 +193,11 @@ func TestOptimalPathAndVMMove(t *testing.T) {
 		lab.WaitFor(t, "l4 relearns the worker", wait, func() (bool, string) { return pings(l4, "192.168.10.11", 1), "" })
 		expectRoute(t, l3, "10.244.1.0/24", "192.168.10.11", "br100")
 	})
+}
+
+// show logs a command's output on a node, for the walkthrough in the README.
+func show(t *testing.T, n *lab.Node, args ...string) {
+	t.Helper()
+	out, _ := n.Run(args...)
+	t.Logf("%s# %s\n%s", n.Name, strings.Join(args, " "), out)
 }
