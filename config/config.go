@@ -47,7 +47,10 @@ type VRF struct {
 	RD           evpn.RD
 	RouteTargets []evpn.RouteTarget // export
 	Label        evpn.LabelMode
-	Workers      Workers
+	// InstallRoutes also puts each worker prefix in the VRF's kernel table,
+	// via the worker, so the host running t5gw forwards to workers too.
+	InstallRoutes bool
+	Workers       Workers
 }
 
 // Workers is how t5gw meets the workers of one VRF.

@@ -140,6 +140,8 @@ func TestBadInput(t *testing.T) {
 			[]string{`rd: "10.0.0.3:70000" is not a route distinguisher`, `route-targets.export[0]: "blue" is not a route target`}},
 		{"default rd cannot hold a large l3vni", goodGlobal, map[string]string{"blue.yaml": strings.Replace(goodVRF, "4001", "100000", 1)},
 			[]string{"blue.yaml: rd: the default <router-id>:<l3vni> cannot hold l3vni 100000"}},
+		{"install-routes without a device", goodGlobal, map[string]string{"blue.yaml": goodVRF + "install-routes: true\n"},
+			[]string{`install-routes: "true" needs device`}},
 		{"bad label", goodGlobal, map[string]string{"blue.yaml": goodVRF + "label: vni\n"},
 			[]string{`label: "vni" is not l3vni or zero`}},
 		{"bad peers", goodGlobal, map[string]string{"blue.yaml": strings.Replace(goodVRF,

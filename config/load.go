@@ -177,6 +177,10 @@ func (c *Config) vrf(f string, raw rawVRF, p *problems) VRF {
 	default:
 		p.add(f, "label", raw.Label, "is not l3vni or zero")
 	}
+	v.InstallRoutes = boolean(p, f, "install-routes", raw.InstallRoutes, false)
+	if v.InstallRoutes && v.Device == "" {
+		p.add(f, "install-routes", raw.InstallRoutes, "needs device: the routes go in that VRF's table")
+	}
 	v.Workers = c.workers(f, raw.Workers, p)
 	return v
 }

@@ -29,13 +29,14 @@ type rawNeighbor struct {
 }
 
 type rawVRF struct {
-	Name         string     `mapstructure:"name"`
-	Device       string     `mapstructure:"device"`
-	L3VNI        string     `mapstructure:"l3vni"`
-	RD           string     `mapstructure:"rd"`
-	RouteTargets rawTargets `mapstructure:"route-targets"`
-	Label        string     `mapstructure:"label"`
-	Workers      rawWorkers `mapstructure:"workers"`
+	Name          string     `mapstructure:"name"`
+	Device        string     `mapstructure:"device"`
+	L3VNI         string     `mapstructure:"l3vni"`
+	RD            string     `mapstructure:"rd"`
+	RouteTargets  rawTargets `mapstructure:"route-targets"`
+	Label         string     `mapstructure:"label"`
+	InstallRoutes string     `mapstructure:"install-routes"`
+	Workers       rawWorkers `mapstructure:"workers"`
 }
 
 type rawTargets struct {

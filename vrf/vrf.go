@@ -18,7 +18,10 @@ type Device struct {
 }
 
 // Links reads network devices through one netlink handle.
-type Links struct{ h *netlink.Handle }
+type Links struct {
+	h  *netlink.Handle
+	ns *netns.NsHandle // nil: the current namespace
+}
 
 // New reads the devices of the current network namespace.
 func New() (*Links, error) {
@@ -35,7 +38,7 @@ func NewIn(ns netns.NsHandle) (*Links, error) {
 	if err != nil {
 		return nil, fmt.Errorf("netlink: %w", err)
 	}
-	return &Links{h: h}, nil
+	return &Links{h: h, ns: &ns}, nil
 }
 
 // Close releases the netlink handle.

@@ -38,7 +38,8 @@ type VRF struct {
 	log    *slog.Logger
 	events chan event
 	table  *Table
-	rec    *Reconciler
+	rec    *Reconciler   // the fabric
+	others []*Reconciler // further targets, such as the kernel's VRF table
 
 	refusals map[evpn.Reason]uint64 // owned by Run
 
@@ -49,9 +50,15 @@ type VRF struct {
 // retryAfter is how long a prefix the fabric refused waits before another try.
 const retryAfter = time.Second
 
-// NewVRF returns a VRF pipeline for vrf that advertises through fabric.
-func NewVRF(vrf evpn.VRF, fabric Fabric, log *slog.Logger) *VRF {
+// NewVRF returns a VRF pipeline for vrf that advertises through fabric and
+// keeps each of others (the kernel's VRF table, say) holding the same routes.
+func NewVRF(vrf evpn.VRF, fabric Fabric, log *slog.Logger, others ...Fabric) *VRF {
+	var recs []*Reconciler
+	for _, o := range others {
+		recs = append(recs, NewReconciler(o))
+	}
 	return &VRF{
+		others:   recs,
 		name:     vrf.Name,
 		log:      log.With("vrf", vrf.Name),
 		events:   make(chan event, 4096),
@@ -120,9 +127,19 @@ func (v *VRF) Run(ctx context.Context) {
 			}
 		case <-retry.C:
 		}
-		failed, err := v.rec.Reconcile(v.table.TakeDirty(), v.table.Best)
+		dirty := v.table.TakeDirty()
+		failed, err := v.rec.Reconcile(dirty, v.table.Best)
 		if err != nil {
 			v.log.Warn("fabric did not take every route; retrying", "failed", len(failed), "err", err)
+		}
+		for _, o := range v.others {
+			f, err := o.Reconcile(dirty, v.table.Best)
+			if err != nil {
+				v.log.Warn("kernel did not take every route; retrying", "failed", len(f), "err", err)
+			}
+			failed = append(failed, f...)
+		}
+		if len(failed) > 0 {
 			v.table.MarkDirty(failed)
 			retry.Reset(retryAfter)
 		}
@@ -171,10 +188,11 @@ func (v *VRF) publish(pending int) {
 }
 
 func (v *VRF) withdrawAll() {
-	prefixes := v.rec.Prefixes()
 	none := func(netip.Prefix) (evpn.Type5Route, bool) { return evpn.Type5Route{}, false }
-	if _, err := v.rec.Reconcile(prefixes, none); err != nil {
-		v.log.Warn("withdrawing routes at stop", "err", err)
+	for _, r := range append([]*Reconciler{v.rec}, v.others...) {
+		if _, err := r.Reconcile(r.Prefixes(), none); err != nil {
+			v.log.Warn("withdrawing routes at stop", "err", err)
+		}
 	}
 	v.publish(0)
 }
