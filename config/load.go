@@ -259,12 +259,15 @@ func peer(p *problems, f, field string, raw rawPeer) Peer {
 	if pr.Multihop != 0 && pr.TTLSecurity != 0 {
 		p.add(f, field, "", "multihop and ttl-security exclude each other")
 	}
-	if pr.TTLSecurity != 0 && pr.Passive {
-		// GoBGP cannot set the TTL of its listening socket, so the SYN-ACK of a
-		// passive session leaves with TTL 64 and a GTSM worker (FRR over IPv6,
-		// for one) drops it. Connecting out sends TTL 255 from the first packet.
+	v6 := pr.Address.Is6() || (pr.Range.IsValid() && pr.Range.Addr().Is6())
+	if pr.TTLSecurity != 0 && pr.Passive && v6 {
+		// GoBGP v4.8.0 gives its listeners TTL 255 for GTSM, but for an IPv6
+		// listener it sets the IPv4 option: it reads the family from
+		// "[addr]:port", which does not parse as an address. The SYN-ACK of a
+		// passive IPv6 session then leaves with hop limit 64 and a GTSM worker
+		// drops it. Connecting out sends 255 from the first packet.
 		p.add(f, field+".ttl-security", raw.TTLSecurity,
-			"needs passive: false (t5gw must connect out for GTSM; a range cannot)")
+			"over IPv6 needs passive: false (t5gw must connect out; a range cannot)")
 	}
 	return pr
 }

@@ -36,8 +36,8 @@ func (tp *topo) metrics(t *testing.T) map[string]float64 {
 
 // type5 is a Type-5 route as FRR's own JSON shows it.
 type type5 struct {
-	RD, GatewayIP, VNI string
-	Valid              bool
+	RD, GatewayIP, VNI, NextHop string
+	Valid                       bool
 }
 
 // frrType5 reads `show bgp l2vpn evpn route detail type prefix json` on an FRR
@@ -68,13 +68,20 @@ func frrType5(n *lab.Node) (map[string]type5, string) {
 					GatewayIP string `json:"gatewayIP"`
 					VNI       string `json:"vni"`
 					Valid     bool   `json:"valid"`
+					Nexthops  []struct {
+						IP string `json:"ip"`
+					} `json:"nexthops"`
 				} `json:"paths"`
 			}
 			if json.Unmarshal(raw, &r) != nil || len(r.Paths) == 0 || len(r.Paths[0]) == 0 {
 				continue
 			}
 			p := r.Paths[0][0]
-			routes[fmt.Sprintf("%s/%d", r.IP, r.IPLen)] = type5{RD: rd, GatewayIP: p.GatewayIP, VNI: p.VNI, Valid: p.Valid}
+			t5 := type5{RD: rd, GatewayIP: p.GatewayIP, VNI: p.VNI, Valid: p.Valid}
+			if len(p.Nexthops) > 0 {
+				t5.NextHop = p.Nexthops[0].IP
+			}
+			routes[fmt.Sprintf("%s/%d", r.IP, r.IPLen)] = t5
 		}
 	}
 	return routes, describe(routes)
@@ -83,7 +90,7 @@ func frrType5(n *lab.Node) (map[string]type5, string) {
 func describe(routes map[string]type5) string {
 	var lines []string
 	for p, r := range routes {
-		lines = append(lines, fmt.Sprintf("%s rd=%s gw=%s vni=%s valid=%v", p, r.RD, r.GatewayIP, r.VNI, r.Valid))
+		lines = append(lines, fmt.Sprintf("%s rd=%s gw=%s vni=%s nh=%s valid=%v", p, r.RD, r.GatewayIP, r.VNI, r.NextHop, r.Valid))
 	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 // Device is a Linux VRF device.
@@ -25,7 +26,7 @@ type Links struct {
 
 // New reads the devices of the current network namespace.
 func New() (*Links, error) {
-	h, err := netlink.NewHandle()
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
 	if err != nil {
 		return nil, fmt.Errorf("netlink: %w", err)
 	}
@@ -34,7 +35,7 @@ func New() (*Links, error) {
 
 // NewIn reads the devices of the network namespace ns.
 func NewIn(ns netns.NsHandle) (*Links, error) {
-	h, err := netlink.NewHandleAt(ns)
+	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
 	if err != nil {
 		return nil, fmt.Errorf("netlink: %w", err)
 	}

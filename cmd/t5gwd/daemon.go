@@ -82,6 +82,10 @@ func (d *daemon) startAll(ctx context.Context, c *config.Config) error {
 	return nil
 }
 
+// deviceRetry is how long a VRF whose device is back, but which cannot start
+// yet (its addresses not there), waits before trying again.
+const deviceRetry = 2 * time.Second
+
 // startVRF starts a VRF. One with a device must find it (a VRF with its
 // L3VNI) now; then a watch follows the device: gone, the VRF stops and its
 // routes are withdrawn; back, it starts again; a new VTEP address re-advertises
@@ -134,7 +138,17 @@ func (d *daemon) deviceChanged(ctx context.Context, c *config.Config, v config.V
 			lerr = d.runVRF(ctx, c, v, t.L3VNI.VTEP, links)
 		}
 		if lerr != nil {
-			d.log.Error("vrf device back but the vrf does not start", "vrf", v.Name, "err", lerr)
+			// Often the device is back before its addresses are: try again.
+			d.log.Warn("vrf device back but the vrf does not start yet; retrying", "vrf", v.Name, "err", lerr, "in", deviceRetry)
+			time.AfterFunc(deviceRetry, func() {
+				links, err := vrf.New()
+				if err != nil {
+					return
+				}
+				defer links.Close()
+				t, err := links.Tenant(v.Device, v.L3VNI)
+				d.deviceChanged(ctx, c, v, t, err)
+			})
 		}
 	case inst.vtep != t.L3VNI.VTEP:
 		d.log.Info("VTEP address changed: re-advertising with it", "vrf", v.Name, "old", inst.vtep, "new", t.L3VNI.VTEP)
