@@ -46,6 +46,11 @@ func TestVMTier(t *testing.T) {
 			t.Fatalf("go %s: %v\n%s", strings.Join(b, " "), err, out)
 		}
 	}
+	// The tests read their lab files relative to their directory; the clone
+	// may sit under /tmp, which the VM cannot see, so stage a copy.
+	if out, err := exec.Command("cp", "-r", "workers-lab", filepath.Join(bin, "workers-lab")).CombinedOutput(); err != nil {
+		t.Fatalf("staging lab files: %v %s", err, out)
+	}
 	only := os.Getenv("T5GW_VM_RUN") // a -test.run pattern, to rerun some VM tests
 	if only == "" {
 		only = "^TestRealKernel"
@@ -54,11 +59,11 @@ func TestVMTier(t *testing.T) {
 export PATH=/usr/local/go/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root CI=%q T5GWD=%s/t5gwd
 ip link set lo up
 modprobe -a vrf veth vxlan bridge dummy inet_diag tcp_diag || exit 90
-cd %s/vrf && %s/vrf.test -test.v -test.count=1 -test.run '%s'; a=$?
-cd %s/test && %s/test.test -test.v -test.count=1 -test.timeout 15m -test.run '%s'; b=$?
+cd %s && ./vrf.test -test.v -test.count=1 -test.run '%s'; a=$?
+./test.test -test.v -test.count=1 -test.timeout 15m -test.run '%s'; b=$?
 echo "vrf: $a test: $b"
 exit $((a|b))
-`, os.Getenv("CI"), bin, repo, bin, only, repo, bin, only)
+`, os.Getenv("CI"), bin, bin, only, only)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	start := time.Now()
