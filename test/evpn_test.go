@@ -121,7 +121,7 @@ func t5gwUpdates(t *testing.T, gw *lab.Node) float64 {
 // while t5gw sends nothing.
 func TestOptimalPathAndVMMove(t *testing.T) {
 	f := deployFabric(t)
-	l2, l3, l4, gw := f.n("l2"), f.n("l3"), f.n("l4"), f.n("gw")
+	l1, l2, l3, l4, gw := f.n("l1"), f.n("l2"), f.n("l3"), f.n("l4"), f.n("gw")
 
 	// A worker's leaf learns the worker's IP when the two talk; a real worker
 	// would ARP for its gateway. Here the leaves ping the workers.
@@ -130,6 +130,14 @@ func TestOptimalPathAndVMMove(t *testing.T) {
 	})
 	expectRoute(t, l3, "10.244.1.0/24", "192.168.10.11", "br100") // w1, BIRD
 	expectRoute(t, l3, "10.244.2.0/24", "192.168.10.12", "br100") // w2, gobgpd
+
+	blue := f.lab.VRFNamespace(l1, "blue") // l1's tenant VRF is a namespace
+	t.Run("ingress leaf with the VRF as a namespace", func(t *testing.T) {
+		expectRoute(t, blue, "10.244.1.0/24", "192.168.10.11", "br100")
+		expectRoute(t, blue, "10.244.2.0/24", "192.168.10.12", "br100")
+		lab.WaitFor(t, "l1's VRF blue pings 10.244.1.1", wait, func() (bool, string) { return pings(blue, "10.244.1.1", 1), "" })
+		show(t, blue, "ip", "route", "show", "proto", "bgp")
+	})
 
 	t.Run("ping from the ingress leaf to a pod", func(t *testing.T) {
 		lab.WaitFor(t, "l3 pings 10.244.1.1", wait, func() (bool, string) { return pings(l3, "10.244.1.1", 1), "" })
@@ -171,6 +179,8 @@ func TestOptimalPathAndVMMove(t *testing.T) {
 		if !pings(l3, "10.244.1.1", 100) {
 			t.Fatal("ping after the move failed")
 		}
+		expectRoute(t, blue, "10.244.1.0/24", "192.168.10.11", "br100")
+		lab.WaitFor(t, "l1's VRF blue pings 10.244.1.1 after the move", wait, func() (bool, string) { return pings(blue, "10.244.1.1", 1), "" })
 		l4Got, l2Got := rxPackets(t, l4, "vxlan100")-l4Before, rxPackets(t, l2, "vxlan100")-l2Before
 		t.Logf("100 pings after the move: l4 vxlan100 received %d packets, l2 %d", l4Got, l2Got)
 		if l4Got < 100 || l2Got >= 50 {
@@ -186,12 +196,15 @@ func TestOptimalPathAndVMMove(t *testing.T) {
 
 	t.Run("the worker's Type-2 goes and comes back", func(t *testing.T) {
 		l4.MustRun("ip", "neigh", "del", "192.168.10.11", "dev", "br100")
-		lab.WaitFor(t, "l3 drops the route when the gateway IP no longer resolves", wait, func() (bool, string) {
-			r, last := kernelRoute(l3, "10.244.1.0/24")
-			return r.Dst == "", last
-		})
+		for _, n := range []*lab.Node{l3, blue} {
+			lab.WaitFor(t, n.Name+" drops the route when the gateway IP no longer resolves", wait, func() (bool, string) {
+				r, last := kernelRoute(n, "10.244.1.0/24")
+				return r.Dst == "", last
+			})
+		}
 		lab.WaitFor(t, "l4 relearns the worker", wait, func() (bool, string) { return pings(l4, "192.168.10.11", 1), "" })
 		expectRoute(t, l3, "10.244.1.0/24", "192.168.10.11", "br100")
+		expectRoute(t, blue, "10.244.1.0/24", "192.168.10.11", "br100")
 	})
 }
 

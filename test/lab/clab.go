@@ -68,9 +68,10 @@ func (c *Clab) hostPath(n *Node, spec ClabNode, p string) string {
 
 // Deploy builds the topology in namespaces the way containerlab does: nodes
 // (with their sysctls), links, each node's program, then its exec lines. An
-// FRR image runs zebra and bgpd with the bound /etc/frr/frr.conf; any other
-// node runs its cmd, with container paths mapped to their binds. Exec lines
-// are retried for a while, as they may need a program that is still starting.
+// FRR image runs zebra and bgpd with the bound /etc/frr/frr.conf (after its
+// cmd's setup script, if it has one); any other node runs its cmd, with
+// container paths mapped to their binds. Exec lines are retried for a while,
+// as they may need a program that is still starting.
 func (l *Lab) Deploy(c *Clab, programs map[string]string) map[string]*Node {
 	l.t.Helper()
 	names := make([]string, 0, len(c.Topology.Nodes))
@@ -81,6 +82,9 @@ func (l *Lab) Deploy(c *Clab, programs map[string]string) map[string]*Node {
 	nodes := map[string]*Node{}
 	for _, name := range names {
 		n := l.Node(name)
+		if c.makesNamespaces(n, c.Topology.Nodes[name]) {
+			n.PrivateNetns()
+		}
 		keys := make([]string, 0)
 		for k := range c.Topology.Nodes[name].Sysctls {
 			keys = append(keys, k)
@@ -96,15 +100,27 @@ func (l *Lab) Deploy(c *Clab, programs map[string]string) map[string]*Node {
 		b, bIf, _ := strings.Cut(link.Endpoints[1], ":")
 		l.Link(nodes[a], aIf, nodes[b], bIf)
 	}
+	runExec := func(name string) {
+		for _, line := range c.Topology.Nodes[name].Exec {
+			n := nodes[name]
+			WaitFor(l.t, fmt.Sprintf("%s: exec %q", name, line), 30*time.Second, func() (bool, string) {
+				out, err := n.Run("sh", "-c", line)
+				return err == nil, fmt.Sprintf("%v: %s", err, out)
+			})
+		}
+	}
 	for _, name := range names {
 		spec, n := c.Topology.Nodes[name], nodes[name]
 		switch {
 		case strings.Contains(spec.Image, "frrouting/frr"):
+			if spec.Cmd != "" {
+				c.frrSetup(n, spec)
+			}
 			conf, err := os.ReadFile(c.hostPath(n, spec, "/etc/frr/frr.conf"))
 			if err != nil {
 				l.t.Fatalf("%s: %v", name, err)
 			}
-			n.FRR(string(conf))
+			n.FRR(string(conf), zebraFlags(c.hostPath(n, spec, "/etc/frr/daemons"))...)
 		case spec.Cmd != "":
 			args := strings.Fields(spec.Cmd)
 			for i, a := range args {
@@ -119,13 +135,7 @@ func (l *Lab) Deploy(c *Clab, programs map[string]string) map[string]*Node {
 		}
 	}
 	for _, name := range names {
-		for _, line := range c.Topology.Nodes[name].Exec {
-			n := nodes[name]
-			WaitFor(l.t, fmt.Sprintf("%s: exec %q", name, line), 30*time.Second, func() (bool, string) {
-				out, err := n.Run("sh", "-c", line)
-				return err == nil, fmt.Sprintf("%v: %s", err, out)
-			})
-		}
+		runExec(name)
 	}
 	return nodes
 }
@@ -138,4 +148,66 @@ func (l *Lab) MoveInterface(from *Node, ifname string, to *Node, newName string)
 	from.MustRun("ip", "link", "set", ifname, "name", newName)
 	from.MustRun("ip", "link", "set", newName, "netns", to.NS)
 	to.MustRun("ip", "link", "set", newName, "up")
+}
+
+// frrSetup runs an FRR node's cmd, a shell script that prepares the node and
+// ends by exec'ing the image's /usr/lib/frr/docker-start: the harness runs the
+// script without that line, then starts FRR itself.
+func (c *Clab) frrSetup(n *Node, spec ClabNode) {
+	n.lab.t.Helper()
+	args := strings.Fields(spec.Cmd)
+	if len(args) != 2 || args[0] != "sh" {
+		n.lab.t.Fatalf("%s: an FRR node's cmd must be \"sh <script>\", not %q", n.Name, spec.Cmd)
+	}
+	b, err := os.ReadFile(c.hostPath(n, spec, args[1]))
+	if err != nil {
+		n.lab.t.Fatalf("%s: %v", n.Name, err)
+	}
+	var keep []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.Contains(line, "docker-start") {
+			keep = append(keep, line)
+		}
+	}
+	if out, err := n.Run("sh", "-c", strings.Join(keep, "\n")); err != nil {
+		n.lab.t.Fatalf("%s: setup %s: %v\n%s", n.Name, args[1], err, out)
+	}
+}
+
+// makesNamespaces tells whether a node creates network namespaces (FRR
+// namespace VRFs) in its setup: such a node gets a private /run/netns and
+// /run/frr, as its container would have.
+func (c *Clab) makesNamespaces(n *Node, spec ClabNode) bool {
+	lines := spec.Exec
+	if args := strings.Fields(spec.Cmd); len(args) == 2 && args[0] == "sh" {
+		if b, err := os.ReadFile(c.hostPath(n, spec, args[1])); err == nil {
+			lines = append(lines, strings.Split(string(b), "\n")...)
+		}
+	}
+	for _, line := range lines {
+		if strings.Contains(line, "ip netns add") {
+			return true
+		}
+	}
+	return false
+}
+
+// zebraFlags returns the flags of a daemons file's zebra_options that change
+// what zebra does (-n: network namespaces are VRFs); the rest (vty address,
+// buffer sizes) are the container's business.
+func zebraFlags(daemons string) []string {
+	b, err := os.ReadFile(daemons)
+	if err != nil {
+		return nil
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "zebra_options="); ok {
+			for _, f := range strings.Fields(strings.Trim(v, `"'`)) {
+				if f == "-n" || f == "--vrfwnetns" {
+					return []string{"-n"}
+				}
+			}
+		}
+	}
+	return nil
 }

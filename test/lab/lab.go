@@ -73,6 +73,10 @@ type Node struct {
 	Name string // short name, as in the topology
 	NS   string // namespace name
 	Dir  string // this node's files
+	// mnt holds a private mount namespace whose /run/netns shows only the
+	// namespaces this node makes (see PrivateNetns); nil for most nodes.
+	mnt *Proc
+	vrf string // set on a VRFNamespace: commands run in that namespace
 }
 
 // Node creates a namespace with its loopback up.
@@ -116,9 +120,38 @@ func run(args ...string) (string, error) {
 	return buf.String(), err
 }
 
+// enter is the command prefix that runs a command inside the node.
+func (n *Node) enter() []string {
+	if n.mnt != nil {
+		pid := fmt.Sprint(n.mnt.cmd.Process.Pid)
+		if n.vrf != "" {
+			return []string{"nsenter", "--target", pid, "--mount", "--net", "ip", "netns", "exec", n.vrf}
+		}
+		return []string{"nsenter", "--target", pid, "--mount", "--net"}
+	}
+	return []string{"ip", "netns", "exec", n.NS}
+}
+
+// PrivateNetns gives the node a mount namespace of its own, as a container
+// has, with empty /run/netns and /run/frr: namespaces the node makes (FRR's
+// namespace VRFs, with zebra -n) are seen by its own programs only, its
+// programs see no other namespace of the host, and its FRR uses the default
+// paths, so a plain vtysh reaches it. Every later Run and Start of the node
+// happens in it.
+func (n *Node) PrivateNetns() {
+	n.lab.t.Helper()
+	n.mnt = n.Start("mntns", "unshare", "--mount", "--propagation", "private", "sh", "-c",
+		"mount -t tmpfs netns /run/netns && mkdir -p /run/frr && mount -t tmpfs frr /run/frr && "+
+			"chown frr:frr /run/frr && echo ready && exec sleep infinity")
+	WaitFor(n.lab.t, n.Name+": private /run/netns", defaultWait, func() (bool, string) {
+		tail := n.mnt.Tail(3)
+		return strings.Contains(tail, "ready"), tail
+	})
+}
+
 // Run runs a command in the node's namespace and returns its combined output.
 func (n *Node) Run(args ...string) (string, error) {
-	return run(append([]string{"ip", "netns", "exec", n.NS}, args...)...)
+	return run(append(n.enter(), args...)...)
 }
 
 // MustRun is Run that fails the test on error.
@@ -134,7 +167,8 @@ func (n *Node) MustRun(args ...string) string {
 // Output runs a command in the namespace and returns only its standard output.
 func (n *Node) Output(args ...string) (string, error) {
 	var out, errb bytes.Buffer
-	cmd := exec.Command("ip", append([]string{"netns", "exec", n.NS}, args...)...)
+	full := append(n.enter(), args...)
+	cmd := exec.Command(full[0], full[1:]...)
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	if err != nil {
@@ -172,7 +206,8 @@ func (n *Node) Start(name string, args ...string) *Proc {
 	if err != nil {
 		n.lab.t.Fatal(err)
 	}
-	cmd := exec.Command("ip", append([]string{"netns", "exec", n.NS}, args...)...)
+	full := append(n.enter(), args...)
+	cmd := exec.Command(full[0], full[1:]...)
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -271,3 +306,10 @@ func WaitFor(t testing.TB, what string, timeout time.Duration, cond func() (bool
 
 // defaultWait bounds how long a daemon may take to come up.
 const defaultWait = 20 * time.Second
+
+// VRFNamespace returns a node standing for the network namespace name that
+// node n made for a VRF: commands on it run inside that namespace, as seen
+// from n's private /run/netns.
+func (l *Lab) VRFNamespace(n *Node, name string) *Node {
+	return &Node{lab: l, Name: n.Name + "/" + name, NS: name, Dir: n.Dir, mnt: n.mnt, vrf: name}
+}

@@ -8,11 +8,15 @@ import (
 )
 
 // FRR starts zebra and bgpd in the node with conf, under their own pathspace
-// (-N) so vtysh reaches this node's daemons and no others.
-func (n *Node) FRR(conf string) {
+// (-N) so vtysh reaches this node's daemons and no others. zebraArgs are added
+// to zebra's command line (such as -n, for namespace VRFs).
+func (n *Node) FRR(conf string, zebraArgs ...string) {
 	n.lab.t.Helper()
 	path := n.Write("frr.conf", conf)
 	run := filepath.Join("/var/run/frr", n.NS)
+	if n.mnt != nil {
+		run = "/var/run/frr" // the node's own, in its mount namespace
+	}
 	if err := os.MkdirAll(run, 0o755); err != nil {
 		n.lab.t.Fatal(err)
 	}
@@ -21,21 +25,32 @@ func (n *Node) FRR(conf string) {
 		gid, _ := strconv.Atoi(u.Gid)
 		_ = os.Chown(run, uid, gid)
 	}
-	n.Start("zebra", "/usr/lib/frr/zebra", "-N", n.NS, "-f", path, "--log", "stdout", "-i", filepath.Join(run, "zebra.pid"))
+	n.Start("zebra", append(append([]string{"/usr/lib/frr/zebra"}, n.pathspace()...),
+		append([]string{"-f", path, "--log", "stdout", "-i", filepath.Join(run, "zebra.pid")}, zebraArgs...)...)...)
 	WaitFor(n.lab.t, n.Name+": zebra socket", defaultWait, func() (bool, string) {
-		_, err := os.Stat(filepath.Join(run, "zserv.api"))
+		_, err := n.Run("test", "-S", filepath.Join(run, "zserv.api"))
 		return err == nil, "no zserv.api"
 	})
-	n.Start("bgpd", "/usr/lib/frr/bgpd", "-N", n.NS, "-f", path, "--log", "stdout", "-i", filepath.Join(run, "bgpd.pid"))
+	n.Start("bgpd", append(append([]string{"/usr/lib/frr/bgpd"}, n.pathspace()...),
+		"-f", path, "--log", "stdout", "-i", filepath.Join(run, "bgpd.pid"))...)
 	WaitFor(n.lab.t, n.Name+": bgpd answers", defaultWait, func() (bool, string) {
 		out, err := n.Vtysh("show bgp summary")
 		return err == nil, out
 	})
 }
 
+// pathspace keeps this node's FRR sockets apart from other nodes': -N unless
+// the node has a /run/frr of its own.
+func (n *Node) pathspace() []string {
+	if n.mnt != nil {
+		return nil
+	}
+	return []string{"-N", n.NS}
+}
+
 // Vtysh runs one vtysh command against the node's FRR and returns its output.
 func (n *Node) Vtysh(cmd string) (string, error) {
-	return n.Output("vtysh", "-N", n.NS, "-c", cmd)
+	return n.Output(append(append([]string{"vtysh"}, n.pathspace()...), "-c", cmd)...)
 }
 
 // BIRD starts BIRD 2 in the foreground with conf.
