@@ -24,7 +24,8 @@ l3vni: 4001
 workers:
   listen: [192.168.10.3]
   peers:
-    - {address: 192.168.10.11, asn: 65011}
+    # passive: false: t5gw connects out too, through the VRF device
+    - {address: 192.168.10.11, asn: 65011, passive: false}
   accept: ["10.244.0.0/16 le 32"]
 `
 
@@ -85,13 +86,17 @@ func TestRealKernelVRFDevice(t *testing.T) {
 	}
 	expect(t, "the worker's prefix at the fabric peer, next hop the VXLAN's local address", "10.0.0.3")
 
-	t.Run("worker listener bound to the VRF device", func(t *testing.T) {
-		// The session above could only be accepted by a socket in vrf-blue,
-		// where 192.168.10.3 lives; ss shows the listener's binding.
+	t.Run("worker listener and session bound to the VRF device", func(t *testing.T) {
+		// 192.168.10.3 lives in vrf-blue: only sockets bound to it can use it.
+		// ss shows the binding of the listener and of t5gw's own connection.
 		out, err := gw.Output("ss", "-tlnpeH")
 		if err != nil || !strings.Contains(out, "192.168.10.3%vrf-blue:179") {
 			t.Errorf("listeners: %v\n%s\nt5gwd:\n%s", err, out, daemon.Tail(30))
 		}
+		lab.WaitFor(t, "t5gw's outgoing connection bound to vrf-blue", vmWait, func() (bool, string) {
+			out, _ := gw.Output("ss", "-tnH", "dst", "192.168.10.11:179")
+			return strings.Contains(out, "%vrf-blue"), out
+		})
 	})
 
 	t.Run("install-routes puts the prefix in the VRF's table", func(t *testing.T) {
