@@ -24,5 +24,11 @@ test: deps
 	$(GO) test -count=1 -race ./config/... ./evpn/...
 	$(GO) test -count=1 -timeout 20m ./...
 
+# t5gw, FRR doing the same job, and the floor at 10x1000, 100x1000, 1000x100
+# and 10x10000, three runs each; writes docs/benchmarks.md (about 20 minutes).
+bench: deps
+	$(GO) test -run XXX -bench . -benchmem ./evpn/...
+	$(GO) test -run XXX -bench BenchmarkGateway -benchtime 1x -timeout 60m ./test/bench/
+
 clean:
 	rm -rf bin

@@ -193,3 +193,23 @@ func waitFor(t *testing.T, cond func() (bool, any)) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// BenchmarkTableUpdate is the cost per route of learning a worker's route and
+// choosing the Type-5 route of its prefix.
+func BenchmarkTableUpdate(b *testing.B) {
+	tab := NewTable(testVRF())
+	routes := make([]evpn.Route, 65536)
+	for i := range routes {
+		routes[i] = evpn.Route{Worker: w1, NextHop: w1,
+			Prefix: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 244, byte(i >> 8), byte(i)}), 32)}
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		r := routes[i%len(routes)]
+		r.MED = uint32(i) // a change each time, so the table does the work
+		tab.Update(r)
+		tab.Best(r.Prefix)
+		i++
+	}
+}

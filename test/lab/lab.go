@@ -220,6 +220,33 @@ func (n *Node) Start(name string, args ...string) *Proc {
 	return p
 }
 
+// Nodes returns the node named name.
+func (l *Lab) Nodes(name string) *Node {
+	for _, n := range l.nodes {
+		if n.Name == name {
+			return n
+		}
+	}
+	l.t.Fatalf("no node %s", name)
+	return nil
+}
+
+// Procs returns the node's processes with the given names, as Start named them.
+func (n *Node) Procs(names ...string) []*Proc {
+	var out []*Proc
+	for _, p := range n.lab.procs {
+		for _, name := range names {
+			if p.Name == n.Name+"/"+name {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// Pid is the process's ID.
+func (p *Proc) Pid() int { return p.cmd.Process.Pid }
+
 // Signal sends sig to the process.
 func (p *Proc) Signal(sig syscall.Signal) error { return p.cmd.Process.Signal(sig) }
 

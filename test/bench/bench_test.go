@@ -1,0 +1,235 @@
+package bench
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/t5gw/t5gw/test/lab"
+)
+
+// Systems under test: the same workload through each.
+const (
+	sysT5GW  = "t5gw"
+	sysFRR   = "frr"
+	sysFloor = "floor" // the injector straight to the monitor
+)
+
+// result is one run's figures.
+type result struct {
+	Up, Converge, Withdraw time.Duration
+	P50, P99               time.Duration
+	Usage                  Usage
+	Routes                 int
+}
+
+type scale struct{ N, M int }
+
+var (
+	resMu   sync.Mutex
+	results = map[string]map[scale][]result{} // system -> scale -> runs
+	t5gwd   string
+)
+
+func record(sys string, sc scale, r result) {
+	resMu.Lock()
+	defer resMu.Unlock()
+	if results[sys] == nil {
+		results[sys] = map[scale][]result{}
+	}
+	results[sys][sc] = append(results[sys][sc], r)
+}
+
+// BenchmarkGateway runs each scale through t5gw, FRR doing the same job, and
+// the floor, three times each. Run it with `make bench`; it writes
+// docs/benchmarks.md.
+func BenchmarkGateway(b *testing.B) {
+	lab.Require(b, "ip", "/usr/lib/frr/bgpd")
+	scales := []scale{{10, 1000}, {100, 1000}, {1000, 100}, {10, 10000}}
+	if s := os.Getenv("T5GW_BENCH_SCALES"); s != "" { // such as "10x1000,100x1000"
+		scales = nil
+		for _, f := range strings.Split(s, ",") {
+			var sc scale
+			fmt.Sscanf(f, "%dx%d", &sc.N, &sc.M)
+			scales = append(scales, sc)
+		}
+	}
+	systems := []string{sysFloor, sysT5GW, sysFRR}
+	if s := os.Getenv("T5GW_BENCH_SYSTEMS"); s != "" {
+		systems = strings.Split(s, ",")
+	}
+	for _, sc := range scales {
+		for _, sys := range systems {
+			for run := 1; run <= 3; run++ {
+				b.Run(fmt.Sprintf("%s/%dx%d/run%d", sys, sc.N, sc.M, run), func(b *testing.B) {
+					r := runOnce(b, sys, sc)
+					record(sys, sc, r)
+					b.ReportMetric(r.Converge.Seconds(), "converge-s")
+					b.ReportMetric(r.Withdraw.Seconds(), "withdraw-s")
+					b.ReportMetric(float64(r.P99.Microseconds())/1000, "p99-ms")
+				})
+			}
+		}
+	}
+	if err := writeReport(filepath.Join("..", "..", "docs", "benchmarks.md"), scales, systems); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// runOnce builds a fresh lab, brings up n worker sessions announcing m /32s
+// each through sys, and measures.
+func runOnce(b *testing.B, sys string, sc scale) result {
+	l := lab.New(b)
+	inj, mon := l.Node("inj"), l.Node("mon")
+	total := sc.N * sc.M
+	var sut []*lab.Proc
+	var m *Monitor
+	var err error
+	remote := netip.MustParseAddrPort("192.168.0.1:179")
+	switch sys {
+	case sysFloor:
+		l.Link(inj, "eth0", mon, "eth0")
+		mon.MustRun("ip", "addr", "add", "192.168.0.1/16", "dev", "eth0")
+		m, err = Listen(mon.NS, remote, 65000)
+	default:
+		gw := l.Node("gw")
+		l.Link(inj, "eth0", gw, "eth0")
+		l.Link(gw, "eth1", mon, "eth0")
+		gw.MustRun("ip", "addr", "add", "192.168.0.1/16", "dev", "eth0")
+		gw.MustRun("ip", "addr", "add", "10.255.0.3/24", "dev", "eth1")
+		mon.MustRun("ip", "addr", "add", "10.255.0.1/24", "dev", "eth0")
+		m, err = Listen(mon.NS, netip.MustParseAddrPort("10.255.0.1:179"), 65000)
+		if err == nil {
+			sut = startSystem(b, sys, gw)
+		}
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	if sys != sysFloor {
+		lab.WaitFor(b, "fabric session up", 60*time.Second, func() (bool, string) {
+			return m.Sessions() == 1, fmt.Sprint(m.Sessions())
+		})
+	}
+	var addrs, neighs strings.Builder
+	mac := strings.TrimSpace(inj.MustRun("cat", "/sys/class/net/eth0/address"))
+	for i := range sc.N {
+		fmt.Fprintf(&addrs, "addr add %s/16 dev eth0\n", WorkerAddr(i))
+		fmt.Fprintf(&neighs, "neigh replace %s lladdr %s dev eth0 nud permanent\n", WorkerAddr(i), mac)
+	}
+	inj.MustRun("ip", "-batch", inj.Write("addrs.batch", addrs.String()))
+	// Permanent entries: the neighbour table's limits are global sysctls, which
+	// a benchmark should not change; permanent entries are never collected.
+	facing := mon
+	if sys != sysFloor {
+		facing = l.Nodes("gw")
+	}
+	facing.MustRun("ip", "-batch", facing.Write("neighs.batch", neighs.String()))
+
+	// Pre-encode every worker's UPDATEs so the injector only writes.
+	updates := make([][]byte, sc.N)
+	for i := range sc.N {
+		ps := make([]netip.Prefix, sc.M)
+		for j := range sc.M {
+			ps[j] = WorkerPrefix(i, j, sc.M)
+		}
+		updates[i] = Updates(WorkerAddr(i), 65011, ps, false)
+	}
+	before, _ := UsageOf(pids(sut)...)
+
+	start := time.Now()
+	workers := make([]*Worker, sc.N)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 128)
+	var dialErr error
+	var emu sync.Mutex
+	for i := range sc.N {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			w, err := DialWorker(inj.NS, WorkerAddr(i), remote, 65011)
+			if err == nil {
+				err = w.Write(updates[i])
+			}
+			if err != nil {
+				emu.Lock()
+				dialErr = err
+				emu.Unlock()
+				return
+			}
+			workers[i] = w
+		}()
+	}
+	wg.Wait()
+	var r result
+	r.Up = time.Since(start)
+	defer func() {
+		for _, w := range workers {
+			if w != nil {
+				w.Close()
+			}
+		}
+	}()
+	if dialErr != nil {
+		b.Fatalf("worker sessions: %v", dialErr)
+	}
+	at, ok := m.WaitHeld(total, start.Add(10*time.Minute))
+	if !ok {
+		b.Fatalf("monitor holds %d of %d routes; decode errors %v", m.Held(), total, m.Errors())
+	}
+	r.Converge = at.Sub(start)
+
+	// Single-change latency with every session up: one new prefix at a time.
+	var lats []time.Duration
+	for k := range 1000 {
+		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 200, byte(k >> 8), byte(k)}), 32)
+		w := workers[k%sc.N]
+		ch := m.Watch(p)
+		msg := Updates(w.Addr, 65011, []netip.Prefix{p}, false)
+		sent := time.Now()
+		if err := w.Write(msg); err != nil {
+			b.Fatal(err)
+		}
+		select {
+		case got := <-ch:
+			lats = append(lats, got.Sub(sent))
+		case <-time.After(10 * time.Second):
+			b.Fatalf("change %d (%s) did not arrive in 10 s", k, p)
+		}
+	}
+	slices.Sort(lats)
+	r.P50, r.P99 = lats[len(lats)/2], lats[len(lats)*99/100]
+
+	// Every worker goes down at once, as when their host is cut off.
+	gone := time.Now()
+	for i, w := range workers {
+		w.Close()
+		workers[i] = nil
+	}
+	at, ok = m.WaitHeld(0, gone.Add(10*time.Minute))
+	if !ok {
+		b.Fatalf("after the workers went down the monitor still holds %d routes", m.Held())
+	}
+	r.Withdraw = at.Sub(gone)
+	after, _ := UsageOf(pids(sut)...)
+	r.Usage = Usage{CPUSeconds: after.CPUSeconds - before.CPUSeconds, PeakRSSKB: after.PeakRSSKB}
+	r.Routes = total
+	return r
+}
+
+func pids(ps []*lab.Proc) []int {
+	var out []int
+	for _, p := range ps {
+		out = append(out, p.Pid())
+	}
+	return out
+}

@@ -1,0 +1,222 @@
+package bench
+
+import (
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	bgppkt "github.com/osrg/gobgp/v4/pkg/packet/bgp"
+)
+
+// Monitor is a lean BGP receiver: it accepts sessions, decodes UPDATEs with
+// GoBGP's packet library and keeps only the set of prefixes it holds (IPv4
+// unicast, or the prefixes of EVPN Type-5 routes). No RIB, no best path.
+type Monitor struct {
+	ln  net.Listener
+	asn uint32
+	id  netip.Addr
+
+	mu       sync.Mutex
+	held     map[netip.Prefix]int // prefix -> how many sessions announce it
+	sessions int
+	watch    map[netip.Prefix]chan time.Time
+	errs     []error
+}
+
+// Listen starts a monitor on addr in namespace ns.
+func Listen(ns string, addr netip.AddrPort, asn uint32) (*Monitor, error) {
+	m := &Monitor{asn: asn, id: addr.Addr(), held: map[netip.Prefix]int{}, watch: map[netip.Prefix]chan time.Time{}}
+	err := inNetns(ns, func() error {
+		var err error
+		m.ln, err = net.Listen("tcp", addr.String())
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	go m.accept()
+	return m, nil
+}
+
+// Close stops accepting; sessions end with their peers.
+func (m *Monitor) Close() { m.ln.Close() }
+
+func (m *Monitor) accept() {
+	for {
+		c, err := m.ln.Accept()
+		if err != nil {
+			return
+		}
+		go m.session(c)
+	}
+}
+
+func (m *Monitor) session(c net.Conn) {
+	defer c.Close()
+	open, _ := bgppkt.NewBGPOpenMessage(uint16(m.asn), 180, m.id,
+		[]bgppkt.OptionParameterInterface{bgppkt.NewOptionParameterCapability([]bgppkt.ParameterCapabilityInterface{
+			bgppkt.NewCapMultiProtocol(bgppkt.RF_IPv4_UC), bgppkt.NewCapMultiProtocol(bgppkt.RF_EVPN),
+			bgppkt.NewCapFourOctetASNumber(m.asn)})})
+	ka, _ := bgppkt.NewBGPKeepAliveMessage().Serialize()
+	ob, _ := open.Serialize()
+	var wmu sync.Mutex
+	write := func(b []byte) { wmu.Lock(); _, _ = c.Write(b); wmu.Unlock() }
+	write(ob)
+	write(ka)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		t := time.NewTicker(30 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				write(ka)
+			}
+		}
+	}()
+	counted := false
+	mine := map[netip.Prefix]bool{}
+	defer func() {
+		m.mu.Lock()
+		for p := range mine {
+			m.drop(p)
+		}
+		if counted {
+			m.sessions--
+		}
+		m.mu.Unlock()
+	}()
+	for {
+		b, err := readMessage(c)
+		if err != nil {
+			return
+		}
+		switch b[18] {
+		case bgppkt.BGP_MSG_KEEPALIVE:
+			if !counted {
+				counted = true
+				m.mu.Lock()
+				m.sessions++
+				m.mu.Unlock()
+			}
+		case bgppkt.BGP_MSG_UPDATE:
+			msg, err := bgppkt.ParseBGPMessage(b)
+			if err != nil {
+				m.mu.Lock()
+				m.errs = append(m.errs, err)
+				m.mu.Unlock()
+				continue
+			}
+			m.update(msg.Body.(*bgppkt.BGPUpdate), mine, time.Now())
+		}
+	}
+}
+
+func (m *Monitor) update(u *bgppkt.BGPUpdate, mine map[netip.Prefix]bool, at time.Time) {
+	var add, del []netip.Prefix
+	for _, n := range u.WithdrawnRoutes {
+		del = append(del, prefixOf(n.NLRI))
+	}
+	for _, n := range u.NLRI {
+		add = append(add, prefixOf(n.NLRI))
+	}
+	for _, a := range u.PathAttributes {
+		switch a := a.(type) {
+		case *bgppkt.PathAttributeMpReachNLRI:
+			for _, n := range a.Value {
+				add = append(add, prefixOf(n.NLRI))
+			}
+		case *bgppkt.PathAttributeMpUnreachNLRI:
+			for _, n := range a.Value {
+				del = append(del, prefixOf(n.NLRI))
+			}
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, p := range del {
+		if mine[p] {
+			delete(mine, p)
+			m.drop(p)
+		}
+	}
+	for _, p := range add {
+		if !p.IsValid() || mine[p] {
+			continue // an implicit replace
+		}
+		mine[p] = true
+		m.held[p]++
+		if ch, ok := m.watch[p]; ok {
+			delete(m.watch, p)
+			ch <- at
+		}
+	}
+}
+
+func (m *Monitor) drop(p netip.Prefix) {
+	if m.held[p] <= 1 {
+		delete(m.held, p)
+	} else {
+		m.held[p]--
+	}
+}
+
+func prefixOf(n bgppkt.NLRI) netip.Prefix {
+	switch n := n.(type) {
+	case *bgppkt.IPAddrPrefix:
+		return n.Prefix
+	case *bgppkt.EVPNNLRI:
+		if r, ok := n.RouteTypeData.(*bgppkt.EVPNIPPrefixRoute); ok {
+			return netip.PrefixFrom(r.IPPrefix, int(r.IPPrefixLength))
+		}
+	}
+	return netip.Prefix{}
+}
+
+// Held is how many distinct prefixes the monitor holds.
+func (m *Monitor) Held() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.held)
+}
+
+// Sessions is how many sessions are established.
+func (m *Monitor) Sessions() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.sessions
+}
+
+// Errors returns the UPDATEs it could not decode.
+func (m *Monitor) Errors() []error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]error(nil), m.errs...)
+}
+
+// Watch returns a channel that receives the time p arrives.
+func (m *Monitor) Watch(p netip.Prefix) <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	m.mu.Lock()
+	m.watch[p] = ch
+	m.mu.Unlock()
+	return ch
+}
+
+// WaitHeld polls until the monitor holds n prefixes and returns when that was
+// seen, or false at the deadline.
+func (m *Monitor) WaitHeld(n int, deadline time.Time) (time.Time, bool) {
+	for {
+		if m.Held() == n {
+			return time.Now(), true
+		}
+		if time.Now().After(deadline) {
+			return time.Time{}, false
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
