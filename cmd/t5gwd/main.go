@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/t5gw/t5gw/config"
@@ -35,6 +36,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, reload <-chan os.
 	fs.SetOutput(stderr)
 	path := fs.String("config", "/etc/t5gw/t5gw.yaml", "global config `file`; VRF files are read from its vrf-dir")
 	check := fs.String("check-config", "", "validate the config `file` and its VRF files, then exit")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file`")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -49,6 +51,17 @@ func run(ctx context.Context, args []string, stderr io.Writer, reload <-chan os.
 	c, err := config.Load(*path)
 	if err != nil {
 		return fmt.Errorf("config is not valid, nothing started:\n%w", err)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	level := new(slog.LevelVar)
 	level.Set(c.LogLevel)

@@ -20,6 +20,20 @@ type Worker struct {
 	conn net.Conn
 	wmu  sync.Mutex
 	done chan struct{}
+	hold time.Duration // negotiated hold time
+}
+
+// ourHold is the hold time the injector and the monitor offer.
+const ourHold = 180
+
+// negotiatedHold reads the hold time from a peer's OPEN and returns the
+// smaller of it and ours (RFC 4271 section 4.2).
+func negotiatedHold(open []byte) time.Duration {
+	peer := binary.BigEndian.Uint16(open[22:24])
+	if peer == 0 || peer > ourHold {
+		peer = ourHold
+	}
+	return time.Duration(peer) * time.Second
 }
 
 // DialWorker opens a session from local (in namespace ns) to remote and
@@ -40,7 +54,7 @@ func DialWorker(ns string, local netip.Addr, remote netip.AddrPort, asn uint32) 
 	if asn <= 65535 {
 		myAS = uint16(asn)
 	}
-	open, _ := bgppkt.NewBGPOpenMessage(myAS, 180, local,
+	open, _ := bgppkt.NewBGPOpenMessage(myAS, ourHold, local,
 		[]bgppkt.OptionParameterInterface{bgppkt.NewOptionParameterCapability([]bgppkt.ParameterCapabilityInterface{
 			bgppkt.NewCapMultiProtocol(bgppkt.RF_IPv4_UC), bgppkt.NewCapFourOctetASNumber(asn)})})
 	if err := w.send(open); err != nil {
@@ -56,6 +70,7 @@ func DialWorker(ns string, local netip.Addr, remote netip.AddrPort, asn uint32) 
 		}
 		switch m[18] {
 		case bgppkt.BGP_MSG_OPEN:
+			w.hold = negotiatedHold(m)
 			if err := w.send(bgppkt.NewBGPKeepAliveMessage()); err != nil {
 				conn.Close()
 				return nil, err
@@ -95,7 +110,7 @@ func (w *Worker) discard() {
 
 func (w *Worker) keepalive() {
 	ka, _ := bgppkt.NewBGPKeepAliveMessage().Serialize()
-	t := time.NewTicker(30 * time.Second)
+	t := time.NewTicker(w.hold / 3) // FRR's datacenter defaults make it 3 s
 	defer t.Stop()
 	for {
 		select {

@@ -54,7 +54,7 @@ func (m *Monitor) accept() {
 
 func (m *Monitor) session(c net.Conn) {
 	defer c.Close()
-	open, _ := bgppkt.NewBGPOpenMessage(uint16(m.asn), 180, m.id,
+	open, _ := bgppkt.NewBGPOpenMessage(uint16(m.asn), ourHold, m.id,
 		[]bgppkt.OptionParameterInterface{bgppkt.NewOptionParameterCapability([]bgppkt.ParameterCapabilityInterface{
 			bgppkt.NewCapMultiProtocol(bgppkt.RF_IPv4_UC), bgppkt.NewCapMultiProtocol(bgppkt.RF_EVPN),
 			bgppkt.NewCapFourOctetASNumber(m.asn)})})
@@ -66,8 +66,12 @@ func (m *Monitor) session(c net.Conn) {
 	write(ka)
 	done := make(chan struct{})
 	defer close(done)
+	first, err := readMessage(c)
+	if err != nil || first[18] != bgppkt.BGP_MSG_OPEN {
+		return
+	}
 	go func() {
-		t := time.NewTicker(30 * time.Second)
+		t := time.NewTicker(negotiatedHold(first) / 3)
 		defer t.Stop()
 		for {
 			select {

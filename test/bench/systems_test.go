@@ -81,7 +81,11 @@ func startSystem(b *testing.B, sys string, gw *lab.Node) []*lab.Proc {
 	switch sys {
 	case sysT5GW:
 		gw.Write("vrfs.d/blue.yaml", t5gwVRF)
-		return []*lab.Proc{gw.Start("t5gwd", t5gwd, "--config", gw.Write("t5gw.yaml", t5gwGlobal))}
+		args := []string{t5gwd, "--config", gw.Write("t5gw.yaml", t5gwGlobal)}
+		if profilePath != "" {
+			args = append(args, "--cpuprofile", profilePath)
+		}
+		return []*lab.Proc{gw.Start("t5gwd", args...)}
 	case sysFRR:
 		gw.MustRun("ip", "link", "add", "br4001", "type", "bridge")
 		gw.MustRun("ip", "link", "add", "vxlan4001", "type", "vxlan", "id", "4001", "local", "10.255.0.3", "dstport", "4789", "nolearning")
