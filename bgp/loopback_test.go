@@ -19,6 +19,7 @@ import (
 	"github.com/t5gw/t5gw/config"
 	"github.com/t5gw/t5gw/evpn"
 	"github.com/t5gw/t5gw/evpn/rib"
+	"github.com/t5gw/t5gw/test/poll"
 )
 
 // These tests run t5gw's speakers against GoBGP peers on 127.0.0.x: no root,
@@ -114,17 +115,7 @@ func announce(t *testing.T, s *server.BgpServer, prefix, nexthop string, withdra
 
 func waitFor(t *testing.T, what string, cond func() (bool, any)) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		ok, last := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not reached in 20s; last state: %v", what, last)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	poll.Until(t, what, 20*time.Second, cond)
 }
 
 // gateway starts t5gw's fabric and worker speakers for one VRF on loopback.

@@ -3,9 +3,9 @@ package test
 import (
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
+
+	"github.com/t5gw/t5gw/test/lab"
 )
 
 // t5gwd is the daemon binary built once for all tests.
@@ -17,15 +17,11 @@ func TestMain(m *testing.M) {
 		os.Exit(m.Run())
 	}
 	dir, err := os.MkdirTemp("", "t5gwd-bin-")
+	if err == nil {
+		t5gwd, err = lab.BuildT5gwd("..", dir)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	t5gwd = filepath.Join(dir, "t5gwd")
-	build := exec.Command("go", "build", "-o", t5gwd, "../cmd/t5gwd")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building t5gwd:", err)
 		os.Exit(1)
 	}
 	code := m.Run()

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+	"github.com/t5gw/t5gw/test/poll"
 )
 
 // syncBuffer is a log sink the daemon writes while the test reads.
@@ -96,17 +97,7 @@ func scrape(addr string) string {
 
 func waitFor(t *testing.T, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ok, last := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not reached in 10s; last state:\n%s", what, last)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	poll.Until(t, what, 10*time.Second, cond)
 }
 
 func TestCheckConfig(t *testing.T) {

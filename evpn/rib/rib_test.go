@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/t5gw/t5gw/evpn"
+	"github.com/t5gw/t5gw/test/poll"
 )
 
 var (
@@ -178,20 +179,10 @@ func TestVRFRunStopsWithNothingLeft(t *testing.T) {
 	}
 }
 
-// waitFor polls cond until it holds or a deadline passes, then prints the last state seen.
+// waitFor polls cond until it holds, for at most 5 s.
 func waitFor(t *testing.T, cond func() (bool, any)) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		ok, last := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met in 5s; last state: %+v", last)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	poll.Until(t, "condition", 5*time.Second, cond)
 }
 
 // BenchmarkTableUpdate is the cost per route of learning a worker's route and

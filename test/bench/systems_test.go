@@ -3,8 +3,6 @@ package bench
 import (
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/t5gw/t5gw/test/lab"
@@ -12,14 +10,11 @@ import (
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "t5gw-bench-")
+	if err == nil {
+		t5gwd, err = lab.BuildT5gwd("../..", dir)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	t5gwd = filepath.Join(dir, "t5gwd")
-	build := exec.Command("go", "build", "-o", t5gwd, "../../cmd/t5gwd")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
 		os.Exit(1)
 	}
 	code := m.Run()

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/t5gw/t5gw/test/poll"
 )
 
 // Require stops the test when it cannot run here: it fails in CI (CI=true),
@@ -314,21 +316,11 @@ func (l *Lab) close() {
 	_ = os.RemoveAll(l.Dir)
 }
 
-// WaitFor polls cond every 100 ms until it holds or timeout passes; then it
-// fails the test with the last state cond reported.
+// WaitFor polls cond until it holds or timeout passes; then it fails the test
+// with the last state cond reported.
 func WaitFor(t testing.TB, what string, timeout time.Duration, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, last := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not reached in %s; last state:\n%s", what, timeout, last)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	poll.Until(t, what, timeout, cond)
 }
 
 // defaultWait bounds how long a daemon may take to come up.

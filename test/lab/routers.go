@@ -1,7 +1,9 @@
 package lab
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strconv"
@@ -74,4 +76,16 @@ func (n *Node) GoBGPd(conf string) *Proc {
 // GoBGP runs the gobgp CLI against the node's gobgpd.
 func (n *Node) GoBGP(args ...string) (string, error) {
 	return n.Output(append([]string{"gobgp", "-u", "127.0.0.1", "-p", "50051"}, args...)...)
+}
+
+// BuildT5gwd builds the daemon from the repository at repo into dir and
+// returns its path.
+func BuildT5gwd(repo, dir string) (string, error) {
+	out := filepath.Join(dir, "t5gwd")
+	cmd := exec.Command("go", "build", "-o", out, "./cmd/t5gwd")
+	cmd.Dir = repo
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building t5gwd: %v\n%s", err, b)
+	}
+	return out, nil
 }
