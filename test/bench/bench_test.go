@@ -82,21 +82,30 @@ func BenchmarkGateway(b *testing.B) {
 	}
 }
 
-// runOnce builds a fresh lab, brings up n worker sessions announcing m /32s
-// each through sys, and measures.
-func runOnce(b *testing.B, sys string, sc scale) result {
+// env is one lab with the system under test running and the injector ready.
+type env struct {
+	sc      scale
+	m       *Monitor
+	sut     []*lab.Proc
+	inj     *lab.Node
+	remote  netip.AddrPort
+	updates [][]byte
+	workers []*Worker
+	before  Usage
+}
+
+// setup builds a fresh lab for sys: injector, monitor and the system between
+// them, and pre-encodes every worker's UPDATEs.
+func setup(b *testing.B, sys string, sc scale) *env {
 	l := lab.New(b)
 	inj, mon := l.Node("inj"), l.Node("mon")
-	total := sc.N * sc.M
-	var sut []*lab.Proc
-	var m *Monitor
+	e := &env{sc: sc, inj: inj, remote: netip.MustParseAddrPort("192.168.0.1:179")}
 	var err error
-	remote := netip.MustParseAddrPort("192.168.0.1:179")
 	switch sys {
 	case sysFloor:
 		l.Link(inj, "eth0", mon, "eth0")
 		mon.MustRun("ip", "addr", "add", "192.168.0.1/16", "dev", "eth0")
-		m, err = Listen(mon.NS, remote, 65000)
+		e.m, err = Listen(mon.NS, e.remote, 65000)
 	default:
 		gw := l.Node("gw")
 		l.Link(inj, "eth0", gw, "eth0")
@@ -104,18 +113,18 @@ func runOnce(b *testing.B, sys string, sc scale) result {
 		gw.MustRun("ip", "addr", "add", "192.168.0.1/16", "dev", "eth0")
 		gw.MustRun("ip", "addr", "add", "10.255.0.3/24", "dev", "eth1")
 		mon.MustRun("ip", "addr", "add", "10.255.0.1/24", "dev", "eth0")
-		m, err = Listen(mon.NS, netip.MustParseAddrPort("10.255.0.1:179"), 65000)
+		e.m, err = Listen(mon.NS, netip.MustParseAddrPort("10.255.0.1:179"), 65000)
 		if err == nil {
-			sut = startSystem(b, sys, gw)
+			e.sut = startSystem(b, sys, gw)
 		}
 	}
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer m.Close()
+	b.Cleanup(e.m.Close)
 	if sys != sysFloor {
 		lab.WaitFor(b, "fabric session up", 60*time.Second, func() (bool, string) {
-			return m.Sessions() == 1, fmt.Sprint(m.Sessions())
+			return e.m.Sessions() == 1, fmt.Sprint(e.m.Sessions())
 		})
 	}
 	var addrs, neighs strings.Builder
@@ -134,31 +143,50 @@ func runOnce(b *testing.B, sys string, sc scale) result {
 	facing.MustRun("ip", "-batch", facing.Write("neighs.batch", neighs.String()))
 
 	// Pre-encode every worker's UPDATEs so the injector only writes.
-	updates := make([][]byte, sc.N)
+	e.updates = make([][]byte, sc.N)
 	for i := range sc.N {
-		ps := make([]netip.Prefix, sc.M)
-		for j := range sc.M {
-			ps[j] = WorkerPrefix(i, j, sc.M)
-		}
-		updates[i] = Updates(WorkerAddr(i), 65011, ps, false)
+		e.updates[i] = Updates(WorkerAddr(i), 65011, workerPrefixes(i, sc.M, sc.M), false)
 	}
-	before, _ := UsageOf(pids(sut)...)
+	e.before, _ = UsageOf(pids(e.sut)...)
+	b.Cleanup(func() {
+		for _, w := range e.workers {
+			if w != nil {
+				w.Close()
+			}
+		}
+	})
+	return e
+}
 
+// workerPrefixes is the first k of worker i's m prefixes.
+func workerPrefixes(i, k, m int) []netip.Prefix {
+	ps := make([]netip.Prefix, k)
+	for j := range k {
+		ps[j] = WorkerPrefix(i, j, m)
+	}
+	return ps
+}
+
+// connect brings up every worker session, each sending its UPDATEs as soon
+// as it is established, and waits for the monitor to hold every route. It
+// returns when all sessions were up and when the monitor held everything,
+// both from the first dial.
+func (e *env) connect(b *testing.B) (up, converged time.Duration) {
 	start := time.Now()
-	workers := make([]*Worker, sc.N)
+	e.workers = make([]*Worker, e.sc.N)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 128)
 	var dialErr error
 	var emu sync.Mutex
-	for i := range sc.N {
+	for i := range e.sc.N {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			w, err := DialWorker(inj.NS, WorkerAddr(i), remote, 65011)
+			w, err := DialWorker(e.inj.NS, WorkerAddr(i), e.remote, 65011)
 			if err == nil {
-				err = w.Write(updates[i])
+				err = w.Write(e.updates[i])
 			}
 			if err != nil {
 				emu.Lock()
@@ -166,63 +194,73 @@ func runOnce(b *testing.B, sys string, sc scale) result {
 				emu.Unlock()
 				return
 			}
-			workers[i] = w
+			e.workers[i] = w
 		}()
 	}
 	wg.Wait()
-	var r result
-	r.Up = time.Since(start)
-	defer func() {
-		for _, w := range workers {
-			if w != nil {
-				w.Close()
-			}
-		}
-	}()
+	up = time.Since(start)
 	if dialErr != nil {
 		b.Fatalf("worker sessions: %v", dialErr)
 	}
-	at, ok := m.WaitHeld(total, start.Add(10*time.Minute))
+	at, ok := e.m.WaitHeld(e.sc.N*e.sc.M, start.Add(10*time.Minute))
 	if !ok {
-		b.Fatalf("monitor holds %d of %d routes; decode errors %v", m.Held(), total, m.Errors())
+		b.Fatalf("monitor holds %d of %d routes; decode errors %v", e.m.Held(), e.sc.N*e.sc.M, e.m.Errors())
 	}
-	r.Converge = at.Sub(start)
+	return up, at.Sub(start)
+}
+
+// probe announces one new prefix from worker w and returns how long it took
+// to reach the monitor.
+func (e *env) probe(b *testing.B, k int, w *Worker) time.Duration {
+	p := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 200, byte(k >> 8), byte(k)}), 32)
+	ch := e.m.Watch(p)
+	msg := Updates(w.Addr, 65011, []netip.Prefix{p}, false)
+	sent := time.Now()
+	if err := w.Write(msg); err != nil {
+		b.Fatal(err)
+	}
+	select {
+	case got := <-ch:
+		return got.Sub(sent)
+	case <-time.After(10 * time.Second):
+		b.Fatalf("change %d (%s) did not arrive in 10 s", k, p)
+	}
+	return 0
+}
+
+func percentiles(lats []time.Duration) (p50, p99 time.Duration) {
+	slices.Sort(lats)
+	return lats[len(lats)/2], lats[len(lats)*99/100]
+}
+
+// runOnce builds a fresh lab, brings up n worker sessions announcing m /32s
+// each through sys, and measures.
+func runOnce(b *testing.B, sys string, sc scale) result {
+	e := setup(b, sys, sc)
+	var r result
+	r.Up, r.Converge = e.connect(b)
 
 	// Single-change latency with every session up: one new prefix at a time.
 	var lats []time.Duration
 	for k := range 1000 {
-		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 200, byte(k >> 8), byte(k)}), 32)
-		w := workers[k%sc.N]
-		ch := m.Watch(p)
-		msg := Updates(w.Addr, 65011, []netip.Prefix{p}, false)
-		sent := time.Now()
-		if err := w.Write(msg); err != nil {
-			b.Fatal(err)
-		}
-		select {
-		case got := <-ch:
-			lats = append(lats, got.Sub(sent))
-		case <-time.After(10 * time.Second):
-			b.Fatalf("change %d (%s) did not arrive in 10 s", k, p)
-		}
+		lats = append(lats, e.probe(b, k, e.workers[k%sc.N]))
 	}
-	slices.Sort(lats)
-	r.P50, r.P99 = lats[len(lats)/2], lats[len(lats)*99/100]
+	r.P50, r.P99 = percentiles(lats)
 
 	// Every worker goes down at once, as when their host is cut off.
 	gone := time.Now()
-	for i, w := range workers {
+	for i, w := range e.workers {
 		w.Close()
-		workers[i] = nil
+		e.workers[i] = nil
 	}
-	at, ok = m.WaitHeld(0, gone.Add(10*time.Minute))
+	at, ok := e.m.WaitHeld(0, gone.Add(10*time.Minute))
 	if !ok {
-		b.Fatalf("after the workers went down the monitor still holds %d routes", m.Held())
+		b.Fatalf("after the workers went down the monitor still holds %d routes", e.m.Held())
 	}
 	r.Withdraw = at.Sub(gone)
-	after, _ := UsageOf(pids(sut)...)
-	r.Usage = Usage{CPUSeconds: after.CPUSeconds - before.CPUSeconds, PeakRSSKB: after.PeakRSSKB}
-	r.Routes = total
+	after, _ := UsageOf(pids(e.sut)...)
+	r.Usage = Usage{CPUSeconds: after.CPUSeconds - e.before.CPUSeconds, PeakRSSKB: after.PeakRSSKB}
+	r.Routes = sc.N * sc.M
 	return r
 }
 

@@ -1,0 +1,111 @@
+package bench
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// churnResult is one churn run's figures.
+type churnResult struct {
+	Flaps    int           // prefixes withdrawn and announced again
+	P50, P99 time.Duration // new-prefix latency during the churn
+	Settle   time.Duration // from the last flap until the monitor holds everything
+	Usage    Usage
+}
+
+// BenchmarkChurn: 100 workers x 1,000 prefixes up, then for 60 s 10% of the
+// prefixes flap: every second each worker withdraws and re-announces a tenth
+// of its prefixes. Ten times a second a new prefix is announced and timed.
+// Writes docs/churn.md.
+func BenchmarkChurn(b *testing.B) {
+	sc := scale{100, 1000}
+	length := 60 * time.Second
+	if d, err := time.ParseDuration(os.Getenv("T5GW_CHURN")); err == nil {
+		length = d
+	}
+	results := map[string][]churnResult{}
+	systems := []string{sysFloor, sysT5GW, sysFRR}
+	for _, sys := range systems {
+		for run := 1; run <= 3; run++ {
+			b.Run(fmt.Sprintf("%s/run%d", sys, run), func(b *testing.B) {
+				results[sys] = append(results[sys], churn(b, sys, sc, length))
+			})
+		}
+	}
+	var doc strings.Builder
+	fmt.Fprintf(&doc, "# Churn\n\nWritten by `make bench` (BenchmarkChurn) on %s.\n\n"+
+		"%d workers x %d prefixes up; then for %s, every second, each worker withdraws and re-announces "+
+		"a tenth of its prefixes (10%% of all, %d flaps a second). Ten times a second a new prefix is announced "+
+		"and timed to the monitor. Median of 3 runs (min–max).\n\n"+
+		"| | flaps sent | new-prefix p50 | new-prefix p99 | settled after the last flap | CPU s | peak RSS |\n|---|---|---|---|---|---|---|\n",
+		machine(), sc.N, sc.M, length, sc.N*sc.M/10)
+	for _, sys := range systems {
+		rs := results[sys]
+		if len(rs) == 0 {
+			continue
+		}
+		asResults := make([]result, len(rs))
+		for i, r := range rs {
+			asResults[i] = result{P50: r.P50, P99: r.P99, Converge: r.Settle, Usage: r.Usage, Routes: r.Flaps}
+		}
+		usage := "- | -"
+		if rss := median(asResults, func(r result) float64 { return float64(r.Usage.PeakRSSKB) }); rss > 0 {
+			usage = fmt.Sprintf("%.1f | %.0f MB", median(asResults, func(r result) float64 { return r.Usage.CPUSeconds }), rss/1024)
+		}
+		fmt.Fprintf(&doc, "| %s | %.0f | %s | %s | %s | %s |\n", sys,
+			median(asResults, func(r result) float64 { return float64(r.Routes) }),
+			durations(asResults, func(r result) time.Duration { return r.P50 }),
+			durations(asResults, func(r result) time.Duration { return r.P99 }),
+			durations(asResults, func(r result) time.Duration { return r.Converge }), usage)
+	}
+	if err := os.WriteFile(filepath.Join("..", "..", "docs", "churn.md"), []byte(doc.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func churn(b *testing.B, sys string, sc scale, length time.Duration) churnResult {
+	e := setup(b, sys, sc)
+	e.connect(b)
+	tenth := sc.M / 10
+	withdraw, announce := make([][]byte, sc.N), make([][]byte, sc.N)
+	for i := range sc.N {
+		ps := workerPrefixes(i, tenth, sc.M)
+		withdraw[i] = Updates(WorkerAddr(i), 65011, ps, true)
+		announce[i] = Updates(WorkerAddr(i), 65011, ps, false)
+	}
+	var r churnResult
+	var lats []time.Duration
+	start := time.Now()
+	probes := time.NewTicker(100 * time.Millisecond)
+	defer probes.Stop()
+	next := start
+	for k := 0; time.Since(start) < length; {
+		if time.Now().After(next) { // one round of flaps a second
+			for i, w := range e.workers {
+				if err := w.Write(append(append([]byte{}, withdraw[i]...), announce[i]...)); err != nil {
+					b.Fatal(err)
+				}
+				r.Flaps += tenth
+			}
+			next = next.Add(time.Second)
+		}
+		<-probes.C
+		lats = append(lats, e.probe(b, k, e.workers[k%sc.N]))
+		k++
+	}
+	last := time.Now()
+	want := sc.N*sc.M + len(lats)
+	at, ok := e.m.WaitHeld(want, last.Add(5*time.Minute))
+	if !ok {
+		b.Fatalf("after the churn the monitor holds %d of %d routes", e.m.Held(), want)
+	}
+	r.Settle = max(0, at.Sub(last))
+	r.P50, r.P99 = percentiles(lats)
+	after, _ := UsageOf(pids(e.sut)...)
+	r.Usage = Usage{CPUSeconds: after.CPUSeconds - e.before.CPUSeconds, PeakRSSKB: after.PeakRSSKB}
+	return r
+}
