@@ -8,6 +8,7 @@ package vrf
 import (
 	"context"
 	"net/netip"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -63,14 +64,14 @@ func TestRealKernelRoutes(t *testing.T) {
 	if err := routes.Advertise([]evpn.Type5Route{r}); err != nil {
 		t.Fatalf("Advertise: %v", err)
 	}
-	out := show(t, ip, "route", "show", "table", "10", "10.244.1.0/24")
+	out := show(t, "route", "show", "table", "10", "10.244.1.0/24")
 	if !strings.Contains(out, "via 192.168.10.11 dev eth1 proto 200") {
 		t.Errorf("table 10 holds %q, want the route via the worker with proto 200", out)
 	}
 	if err := routes.Withdraw([]evpn.Type5Route{r}); err != nil {
 		t.Fatalf("Withdraw: %v", err)
 	}
-	if out := show(t, ip, "route", "show", "table", "10", "10.244.1.0/24"); out != "" {
+	if out := show(t, "route", "show", "table", "10", "10.244.1.0/24"); out != "" {
 		t.Errorf("after Withdraw table 10 holds %q", out)
 	}
 	// A route left by an earlier run is cleared when the installer starts.
@@ -78,7 +79,7 @@ func TestRealKernelRoutes(t *testing.T) {
 	if _, err := links.Routes(10); err != nil {
 		t.Fatal(err)
 	}
-	if out := show(t, ip, "route", "show", "table", "10", "proto", "200"); out != "" {
+	if out := show(t, "route", "show", "table", "10", "proto", "200"); out != "" {
 		t.Errorf("stale routes not cleared: %q", out)
 	}
 }
@@ -121,4 +122,15 @@ func TestRealKernelWatch(t *testing.T) {
 	ip("link", "add", "vxlan4001", "type", "vxlan", "id", "4001", "local", "10.0.0.33", "dstport", "4789", "nolearning")
 	ip("link", "set", "vxlan4001", "master", "br4001")
 	expect("new VTEP", func(s state) bool { return s.err == nil && s.vtep == netip.MustParseAddr("10.0.0.33") })
+}
+
+// show runs ip in the test's namespace and returns its output.
+func show(t *testing.T, args ...string) string {
+	t.Helper()
+	name := "t5-vrf-" + strings.ReplaceAll(t.Name(), "/", "-")
+	out, err := exec.Command("ip", append([]string{"-n", name}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ip %v: %v %s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
 }

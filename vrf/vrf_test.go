@@ -42,17 +42,6 @@ func inNamespace(t *testing.T) (*Links, func(args ...string)) {
 	return links, run
 }
 
-// show runs ip in the test's namespace through ip -n and returns its output.
-func show(t *testing.T, _ func(...string), args ...string) string {
-	t.Helper()
-	name := "t5-vrf-" + strings.ReplaceAll(t.Name(), "/", "-")
-	out, err := exec.Command("ip", append([]string{"-n", name}, args...)...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ip %v: %v %s", args, err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
-
 func TestLookupErrors(t *testing.T) {
 	links, ip := inNamespace(t)
 	if _, err := links.Lookup("vrf-blue"); err == nil || !strings.Contains(err.Error(), "device vrf-blue: not found") {
