@@ -1,6 +1,7 @@
 package bgp
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 
@@ -9,8 +10,8 @@ import (
 	"github.com/t5gw/t5gw/evpn"
 )
 
-// type5Path builds the GoBGP path that carries a Type-5 route.
-func type5Path(t evpn.Type5Route) (*apiutil.Path, error) {
+// type5NLRI builds the EVPN IP Prefix NLRI of a Type-5 route.
+func type5NLRI(t evpn.Type5Route) (*bgppkt.EVPNNLRI, error) {
 	rd, err := routeDistinguisher(t.RD)
 	if err != nil {
 		return nil, err
@@ -27,10 +28,113 @@ func type5Path(t evpn.Type5Route) (*apiutil.Path, error) {
 	if err != nil {
 		return nil, fmt.Errorf("type-5 %s: %w", t.Prefix, err)
 	}
+	return nlri, nil
+}
+
+// type5Path builds the GoBGP path that carries a Type-5 route, with its path
+// attributes from attrs.
+func type5Path(t evpn.Type5Route, attrs *attrSets) (*apiutil.Path, error) {
+	nlri, err := type5NLRI(t)
+	if err != nil {
+		return nil, err
+	}
+	// GoBGP reads only the next hop from it and builds its own MP_REACH_NLRI.
 	mpReach, err := bgppkt.NewPathAttributeMpReachNLRI(bgppkt.RF_EVPN, []bgppkt.PathNLRI{{NLRI: nlri}}, t.NextHop)
 	if err != nil {
 		return nil, fmt.Errorf("type-5 %s: next hop %s: %w", t.Prefix, t.NextHop, err)
 	}
+	shared, err := attrs.get(t)
+	if err != nil {
+		return nil, err
+	}
+	return &apiutil.Path{Family: bgppkt.RF_EVPN, Nlri: nlri, Attrs: append([]bgppkt.PathAttributeInterface{mpReach}, shared...)}, nil
+}
+
+// type5Withdrawal builds the GoBGP path that withdraws a Type-5 route: the
+// NLRI is all a withdrawal needs.
+func type5Withdrawal(t evpn.Type5Route) (*apiutil.Path, error) {
+	nlri, err := type5NLRI(t)
+	if err != nil {
+		return nil, err
+	}
+	return &apiutil.Path{Family: bgppkt.RF_EVPN, Nlri: nlri, Withdrawal: true}, nil
+}
+
+// attrSets hands out the path attributes of Type-5 routes other than the
+// next hop, one shared set per distinct value: the routes of one worker
+// mostly carry the same AS path and communities, and GoBGP holds the
+// attributes it is given, so sharing saves a copy per route. It is bounded:
+// when full it starts again. It is not safe for concurrent use.
+type attrSets struct {
+	key  []byte
+	sets map[string][]bgppkt.PathAttributeInterface
+}
+
+const maxAttrSets = 4096
+
+func newAttrSets() *attrSets {
+	return &attrSets{sets: make(map[string][]bgppkt.PathAttributeInterface)}
+}
+
+func (a *attrSets) get(t evpn.Type5Route) ([]bgppkt.PathAttributeInterface, error) {
+	a.key = attrKey(a.key[:0], t)
+	if set, ok := a.sets[string(a.key)]; ok {
+		return set, nil
+	}
+	set, err := pathAttrs(t)
+	if err != nil {
+		return nil, err
+	}
+	if len(a.sets) >= maxAttrSets {
+		clear(a.sets)
+	}
+	a.sets[string(a.key)] = set
+	return set, nil
+}
+
+// attrKey appends to b an encoding of everything pathAttrs reads.
+func attrKey(b []byte, t evpn.Type5Route) []byte {
+	b = append(b, t.Origin)
+	b = binary.BigEndian.AppendUint16(b, t.Encap)
+	if t.HasMED {
+		b = binary.BigEndian.AppendUint32(append(b, 1), t.MED)
+	} else {
+		b = append(b, 0)
+	}
+	b = binary.AppendUvarint(b, uint64(len(t.RouteTargets)))
+	for _, rt := range t.RouteTargets {
+		b = append(b, byte(rt.Kind))
+		b = binary.BigEndian.AppendUint32(b, rt.ASN)
+		b, _ = rt.IP.AppendBinary(b) // 4 bytes for AdminIPv4, none otherwise
+		b = binary.BigEndian.AppendUint32(b, rt.Number)
+	}
+	b = binary.AppendUvarint(b, uint64(len(t.ASPath)))
+	for _, s := range t.ASPath {
+		if s.Set {
+			b = append(b, 1)
+		} else {
+			b = append(b, 0)
+		}
+		b = binary.AppendUvarint(b, uint64(len(s.ASNs)))
+		for _, as := range s.ASNs {
+			b = binary.BigEndian.AppendUint32(b, as)
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(t.Communities)))
+	for _, c := range t.Communities {
+		b = binary.BigEndian.AppendUint32(b, c)
+	}
+	b = binary.AppendUvarint(b, uint64(len(t.LargeCommunities)))
+	for _, c := range t.LargeCommunities {
+		b = binary.BigEndian.AppendUint32(b, c.Global)
+		b = binary.BigEndian.AppendUint32(b, c.Local1)
+		b = binary.BigEndian.AppendUint32(b, c.Local2)
+	}
+	return b
+}
+
+// pathAttrs builds the path attributes of a Type-5 route but its next hop.
+func pathAttrs(t evpn.Type5Route) ([]bgppkt.PathAttributeInterface, error) {
 	ecs := make([]bgppkt.ExtendedCommunityInterface, 0, len(t.RouteTargets)+1)
 	for _, rt := range t.RouteTargets {
 		ec, err := routeTarget(rt)
@@ -43,7 +147,6 @@ func type5Path(t evpn.Type5Route) (*apiutil.Path, error) {
 	attrs := []bgppkt.PathAttributeInterface{
 		bgppkt.NewPathAttributeOrigin(t.Origin),
 		bgppkt.NewPathAttributeAsPath(asPathParams(t.ASPath)),
-		mpReach,
 		bgppkt.NewPathAttributeExtendedCommunities(ecs),
 	}
 	if t.HasMED {
@@ -59,7 +162,7 @@ func type5Path(t evpn.Type5Route) (*apiutil.Path, error) {
 		}
 		attrs = append(attrs, bgppkt.NewPathAttributeLargeCommunities(lcs))
 	}
-	return &apiutil.Path{Family: bgppkt.RF_EVPN, Nlri: nlri, Attrs: attrs}, nil
+	return attrs, nil
 }
 
 func routeDistinguisher(rd evpn.RD) (bgppkt.RouteDistinguisherInterface, error) {

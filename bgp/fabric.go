@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	api "github.com/osrg/gobgp/v4/api"
 	"github.com/osrg/gobgp/v4/pkg/apiutil"
@@ -18,6 +19,9 @@ import (
 type Fabric struct {
 	srv      *server.BgpServer
 	sessions *sessions
+
+	mu    sync.Mutex // VRFs advertise from their own goroutines
+	attrs *attrSets
 }
 
 // NewFabric starts the fabric speaker of c and its neighbors.
@@ -29,12 +33,12 @@ func NewFabric(ctx context.Context, c *config.Config, log *slog.Logger) (*Fabric
 	}
 	srv, err := newServer(ctx, log, &api.Global{
 		Asn: c.ASN, RouterId: c.RouterID.String(),
-		ListenPort: port, ListenAddresses: listenAddresses(c.Fabric.Listen),
+		ListenPort: port, ListenAddresses: listenAddresses(c.Fabric.Listen), Families: ribEVPN,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("fabric speaker: %w", err)
 	}
-	f := &Fabric{srv: srv, sessions: newSessions(log)}
+	f := &Fabric{srv: srv, sessions: newSessions(log), attrs: newAttrSets()}
 	if err := srv.WatchEvent(ctx, server.WatchEventMessageCallbacks{OnPeerUpdate: f.sessions.peerEvent}, server.WatchPeer()); err != nil {
 		srv.Stop()
 		return nil, fmt.Errorf("fabric speaker: watch peers: %w", err)
@@ -63,10 +67,17 @@ func fabricPeer(n config.Neighbor) *api.Peer {
 
 // Advertise adds or replaces Type-5 routes.
 func (f *Fabric) Advertise(routes []evpn.Type5Route) error {
-	paths, err := type5Paths(routes)
-	if err != nil {
-		return err
+	paths := make([]*apiutil.Path, len(routes))
+	f.mu.Lock()
+	for i, r := range routes {
+		p, err := type5Path(r, f.attrs)
+		if err != nil {
+			f.mu.Unlock()
+			return err
+		}
+		paths[i] = p
 	}
+	f.mu.Unlock()
 	resps, err := f.srv.AddPath(apiutil.AddPathRequest{Paths: paths})
 	if err != nil {
 		return fmt.Errorf("advertise: %w", err)
@@ -82,26 +93,18 @@ func (f *Fabric) Advertise(routes []evpn.Type5Route) error {
 
 // Withdraw removes Type-5 routes.
 func (f *Fabric) Withdraw(routes []evpn.Type5Route) error {
-	paths, err := type5Paths(routes)
-	if err != nil {
-		return err
+	paths := make([]*apiutil.Path, len(routes))
+	for i, r := range routes {
+		p, err := type5Withdrawal(r)
+		if err != nil {
+			return err
+		}
+		paths[i] = p
 	}
 	if err := f.srv.DeletePath(apiutil.DeletePathRequest{Paths: paths}); err != nil {
 		return fmt.Errorf("withdraw: %w", err)
 	}
 	return nil
-}
-
-func type5Paths(routes []evpn.Type5Route) ([]*apiutil.Path, error) {
-	paths := make([]*apiutil.Path, len(routes))
-	for i, r := range routes {
-		p, err := type5Path(r)
-		if err != nil {
-			return nil, err
-		}
-		paths[i] = p
-	}
-	return paths, nil
 }
 
 // SessionsUp is how many fabric sessions are established.

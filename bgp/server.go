@@ -11,6 +11,7 @@ import (
 
 	api "github.com/osrg/gobgp/v4/api"
 	"github.com/osrg/gobgp/v4/pkg/apiutil"
+	"github.com/osrg/gobgp/v4/pkg/config/oc"
 	bgppkt "github.com/osrg/gobgp/v4/pkg/packet/bgp"
 	"github.com/osrg/gobgp/v4/pkg/server"
 )
@@ -18,6 +19,18 @@ import (
 // connectRetry is how often an active session that is down tries again. GoBGP's
 // default of 120 s would leave a fabric peer that starts late waiting minutes.
 const connectRetry = 5
+
+// ribFamilies are the families a server's global RIB (Loc-RIB) has tables for,
+// as GoBGP numbers them in api.Global.Families. GoBGP's default is every family.
+var (
+	ribEVPN = []uint32{uint32(oc.AfiSafiTypeToIntMap[oc.AFI_SAFI_TYPE_L2VPN_EVPN])}
+	// ribNone is for the worker speaker: a family no worker negotiates, so a
+	// received path finds no table. GoBGP then neither selects a best path
+	// nor walks every peer for it (propagateUpdateToNeighbors), on receipt and
+	// again when a session's Adj-RIB-In is dropped: that walk was O(peers) per
+	// path on one event loop, most of t5gw's CPU with 1,000 workers.
+	ribNone = []uint32{uint32(oc.AfiSafiTypeToIntMap[oc.AFI_SAFI_TYPE_OPAQUE])}
+)
 
 var (
 	familyEVPN = &api.Family{Afi: api.Family_AFI_L2VPN, Safi: api.Family_SAFI_EVPN}

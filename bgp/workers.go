@@ -45,7 +45,7 @@ func NewWorkers(ctx context.Context, c *config.Config, vrf config.VRF, sink Sink
 	srv, err := newServer(ctx, log, &api.Global{
 		Asn: vrf.Workers.ASN, RouterId: c.RouterID.String(),
 		ListenPort: int32(vrf.Workers.Port), ListenAddresses: listenAddresses(vrf.Workers.Listen),
-		BindToDevice: vrf.Device,
+		BindToDevice: vrf.Device, Families: ribNone,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("vrf %s: worker speaker: %w", vrf.Name, err)
@@ -96,9 +96,21 @@ func (w *Workers) configure(ctx context.Context) error {
 	return nil
 }
 
+// afiSafis are the families offered to workers: IPv4 and IPv6 unicast, each
+// only if some accept rule is of that family. A family nothing could be
+// accepted in would only cost a table per worker, and its routes would be
+// refused anyway.
 func (w *Workers) afiSafis() []*api.AfiSafi {
+	var v4, v6 bool
+	for _, r := range w.vrf.Workers.Accept {
+		v4 = v4 || r.Prefix.Addr().Is4()
+		v6 = v6 || r.Prefix.Addr().Is6()
+	}
 	var out []*api.AfiSafi
 	for _, fam := range []*api.Family{familyIPv4, familyIPv6} {
+		if fam == familyIPv4 && !v4 || fam == familyIPv6 && !v6 {
+			continue
+		}
 		a := &api.AfiSafi{Config: &api.AfiSafiConfig{Family: fam, Enabled: true}}
 		if max := w.vrf.Workers.MaxPrefixes; max > 0 {
 			a.PrefixLimits = &api.PrefixLimit{Family: fam, MaxPrefixes: max}

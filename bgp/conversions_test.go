@@ -1,0 +1,55 @@
+package bgp
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/t5gw/t5gw/evpn"
+)
+
+func type5(prefix string, med uint32) evpn.Type5Route {
+	return evpn.Type5Route{
+		RD:           evpn.RD{Kind: evpn.AdminIPv4, IP: netip.MustParseAddr("10.255.0.3"), Number: 4001},
+		Prefix:       netip.MustParsePrefix(prefix),
+		GatewayIP:    netip.MustParseAddr("192.168.1.1"),
+		Label:        4001,
+		NextHop:      netip.MustParseAddr("10.255.0.3"),
+		RouteTargets: []evpn.RouteTarget{{Kind: evpn.AdminAS2, ASN: 65000, Number: 4001}},
+		Encap:        evpn.TunnelVXLAN,
+		ASPath:       []evpn.ASPathSegment{{ASNs: []uint32{65011}}},
+		MED:          med, HasMED: med > 0,
+	}
+}
+
+func TestAttrSetsShareEqualAttributes(t *testing.T) {
+	a := newAttrSets()
+	get := func(r evpn.Type5Route) string {
+		set, err := a.get(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("%p", &set[0])
+	}
+	first, second := get(type5("10.0.0.1/32", 0)), get(type5("10.0.0.2/32", 0))
+	if first != second {
+		t.Errorf("routes with equal attributes got sets %s and %s, want one shared set", first, second)
+	}
+	if withMED := get(type5("10.0.0.3/32", 5)); withMED == first {
+		t.Errorf("a route with a MED got the set of routes without one")
+	}
+	for i := range maxAttrSets + 10 { // over the bound: starts again, still right
+		r := type5("10.0.0.1/32", uint32(i+1))
+		set, err := a.get(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(set); !strings.Contains(got, fmt.Sprintf("{Med: %d}", i+1)) {
+			t.Fatalf("MED %d: got set %s", i+1, got)
+		}
+	}
+	if len(a.sets) > maxAttrSets {
+		t.Errorf("%d sets held, want at most %d", len(a.sets), maxAttrSets)
+	}
+}
