@@ -6,11 +6,11 @@ import (
 	"github.com/t5gw/t5gw/evpn"
 )
 
-// entry is one worker's announcement of one prefix and what it translates to.
+// entry is one worker's announcement of one prefix. Its Type-5 route is made
+// when needed (Best), which costs less than holding one per announcement.
 type entry struct {
 	route   evpn.Route
-	type5   evpn.Type5Route
-	refusal *evpn.Refusal // nil when type5 is valid
+	refusal *evpn.Refusal // nil when the route can be translated
 }
 
 // Table holds every route the workers of one VRF announce, refused ones
@@ -67,11 +67,10 @@ func (t *Table) Update(r evpn.Route) (refusal *evpn.Refusal, fresh bool) {
 }
 
 func (t *Table) translate(r evpn.Route) *entry {
-	type5, err := evpn.Translate(t.vrf, r)
-	if err != nil {
+	if err := evpn.Admit(t.vrf, r); err != nil {
 		return &entry{route: r, refusal: err.(*evpn.Refusal)}
 	}
-	return &entry{route: r, type5: type5}
+	return &entry{route: r}
 }
 
 func (t *Table) count(e *entry, n int) {
@@ -152,7 +151,8 @@ func (t *Table) Best(prefix netip.Prefix) (evpn.Type5Route, bool) {
 	if best == nil {
 		return evpn.Type5Route{}, false
 	}
-	return best.type5, true
+	type5, err := evpn.Translate(t.vrf, best.route)
+	return type5, err == nil // admitted when entered, so err is nil
 }
 
 func better(a, b evpn.Route) bool {
