@@ -8,7 +8,8 @@ import (
 )
 
 // Fabric is what the reconciler needs of the fabric speaker. Advertise also
-// replaces a route already advertised under the same key.
+// replaces a route already advertised under the same key. Neither may keep
+// the slice it is given: the reconciler reuses it.
 type Fabric interface {
 	Advertise(routes []evpn.Type5Route) error
 	Withdraw(routes []evpn.Type5Route) error
@@ -20,7 +21,14 @@ type Reconciler struct {
 	fabric     Fabric
 	advertised map[netip.Prefix]evpn.Type5Route
 	sent       Sent
+
+	withdraw, advertise []evpn.Type5Route // reused by each chunk
 }
+
+// chunk is how many prefixes one fabric call covers at most: large enough
+// that a call's own cost vanishes, small enough that the batches are reused
+// rather than grown, whatever the number of prefixes.
+const chunk = 4096
 
 // Sent counts the routes the fabric took, by operation.
 type Sent struct{ Advertised, Withdrawn uint64 }
@@ -50,7 +58,21 @@ func (r *Reconciler) Prefixes() []netip.Prefix {
 // prefixes it could not bring in line; what it reports as advertised is what
 // the fabric accepted, even after a partial failure.
 func (r *Reconciler) Reconcile(prefixes []netip.Prefix, desired func(netip.Prefix) (evpn.Type5Route, bool)) (failed []netip.Prefix, err error) {
-	var withdraw, advertise []evpn.Type5Route
+	var errs []error
+	for len(prefixes) > 0 {
+		n := min(len(prefixes), chunk)
+		f, err := r.reconcile(prefixes[:n], desired)
+		failed = append(failed, f...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		prefixes = prefixes[n:]
+	}
+	return failed, errors.Join(errs...)
+}
+
+func (r *Reconciler) reconcile(prefixes []netip.Prefix, desired func(netip.Prefix) (evpn.Type5Route, bool)) (failed []netip.Prefix, err error) {
+	withdraw, advertise := r.withdraw[:0], r.advertise[:0]
 	for _, p := range prefixes {
 		want, ok := desired(p)
 		have, had := r.advertised[p]
@@ -74,6 +96,9 @@ func (r *Reconciler) Reconcile(prefixes []netip.Prefix, desired func(netip.Prefi
 		r.advertised[t.Prefix] = t
 		r.sent.Advertised++
 	})
+	clear(withdraw) // let go of what the routes point to
+	clear(advertise)
+	r.withdraw, r.advertise = withdraw, advertise
 	return append(f1, f2...), errors.Join(err1, err2)
 }
 
