@@ -200,6 +200,13 @@ func TestWorkerRoutesBecomeType5(t *testing.T) {
 		got := type5s(fp)
 		return len(got) == 1 && got[0] == want, got
 	})
+	// The worker speaker has no Loc-RIB table for unicast routes, so GoBGP
+	// neither selects nor propagates what workers send (bgp/server.go, ribNone).
+	err := gw.workers.srv.ListPath(apiutil.ListPathRequest{TableType: api.TableType_TABLE_TYPE_GLOBAL,
+		Family: bgppkt.RF_IPv4_UC}, func(bgppkt.NLRI, []*apiutil.Path) {})
+	if err == nil || !strings.Contains(err.Error(), "not supported") {
+		t.Errorf("worker speaker's Loc-RIB for ipv4 unicast: err %v, want no such table", err)
+	}
 	waitFor(t, "refusals counted", func() (bool, any) {
 		s := gw.rib.Stats()
 		return s.Refused[evpn.ReasonNotAccepted] == 1 && s.Refused[evpn.ReasonThirdParty] == 1 && s.Received == 3, s
