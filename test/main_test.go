@@ -1,7 +1,6 @@
 package test
 
 import (
-	"fmt"
 	"os"
 	"testing"
 
@@ -16,15 +15,5 @@ func TestMain(m *testing.M) {
 		t5gwd = prebuilt
 		os.Exit(m.Run())
 	}
-	dir, err := os.MkdirTemp("", "t5gwd-bin-")
-	if err == nil {
-		t5gwd, err = lab.BuildT5gwd("..", dir)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(lab.RunWithT5gwd(m, "..", &t5gwd))
 }

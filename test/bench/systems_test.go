@@ -1,26 +1,13 @@
 package bench
 
 import (
-	"fmt"
 	"os"
 	"testing"
 
 	"github.com/t5gw/t5gw/test/lab"
 )
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "t5gw-bench-")
-	if err == nil {
-		t5gwd, err = lab.BuildT5gwd("../..", dir)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(lab.RunWithT5gwd(m, "../..", &t5gwd)) }
 
 const t5gwGlobal = `
 router-id: 10.255.0.3

@@ -7,6 +7,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"testing"
 )
 
 // FRR starts zebra and bgpd in the node with conf, under their own pathspace
@@ -88,4 +89,20 @@ func BuildT5gwd(repo, dir string) (string, error) {
 		return "", fmt.Errorf("building t5gwd: %v\n%s", err, b)
 	}
 	return out, nil
+}
+
+// RunWithT5gwd is the body of a TestMain whose tests need the daemon: it
+// builds t5gwd from the repository at repo into a temporary directory, sets
+// *bin to its path, runs the tests and returns their exit code.
+func RunWithT5gwd(m *testing.M, repo string, bin *string) int {
+	dir, err := os.MkdirTemp("", "t5gwd-bin-")
+	if err == nil {
+		*bin, err = BuildT5gwd(repo, dir)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	return m.Run()
 }
