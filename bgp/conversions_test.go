@@ -53,3 +53,32 @@ func TestAttrSetsShareEqualAttributes(t *testing.T) {
 		t.Errorf("%d sets held, want at most %d", len(a.sets), maxAttrSets)
 	}
 }
+
+// GoBGP keys its tables by the route's String(): t5gw's precomputed key must
+// be GoBGP's text exactly, or a route received from the fabric for the same
+// RD and prefix would sit in another destination.
+func TestPrefixRouteKeyIsGoBGPs(t *testing.T) {
+	rds := []evpn.RD{
+		{Kind: evpn.AdminAS2, ASN: 65000, Number: 4001},
+		{Kind: evpn.AdminIPv4, IP: netip.MustParseAddr("10.255.0.3"), Number: 65535},
+		{Kind: evpn.AdminAS4, ASN: 4200000001, Number: 7},
+		{Kind: evpn.AdminAS4, ASN: 70000, Number: 0},
+	}
+	for _, rd := range rds {
+		for _, pfx := range []string{"10.244.1.0/24", "0.0.0.0/0", "2001:db8::/48", "2001:db8::1/128"} {
+			r := type5(pfx, 0)
+			r.RD, r.EthernetTag = rd, uint32(len(pfx))
+			nlri, err := type5NLRI(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			keyed, ok := nlri.RouteTypeData.(*keyedPrefixRoute)
+			if !ok {
+				t.Fatalf("%v %s: route is a %T", rd, pfx, nlri.RouteTypeData)
+			}
+			if got, want := nlri.String(), keyed.EVPNIPPrefixRoute.String(); got != want {
+				t.Errorf("%v %s: key %q, GoBGP's %q", rd, pfx, got, want)
+			}
+		}
+	}
+}

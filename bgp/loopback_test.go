@@ -65,7 +65,7 @@ func addPeer(t *testing.T, s *server.BgpServer, p *api.Peer) {
 	}
 }
 
-// type5s lists the Type-5 routes a speaker holds as "prefix gw=... label=... rd=... rt=...".
+// type5s lists the Type-5 routes a speaker holds as "prefix gw=... label=... rd=... ec=... nh=...".
 func type5s(s *server.BgpServer) []string {
 	var out []string
 	_ = s.ListPath(apiutil.ListPathRequest{TableType: api.TableType_TABLE_TYPE_GLOBAL, Family: bgppkt.RF_EVPN},
@@ -80,15 +80,19 @@ func type5s(s *server.BgpServer) []string {
 					continue
 				}
 				var rts []string
+				var nh netip.Addr
 				for _, a := range p.Attrs {
-					if ec, ok := a.(*bgppkt.PathAttributeExtendedCommunities); ok {
-						for _, c := range ec.Value {
+					switch a := a.(type) {
+					case *bgppkt.PathAttributeExtendedCommunities:
+						for _, c := range a.Value {
 							rts = append(rts, c.String())
 						}
+					case *bgppkt.PathAttributeMpReachNLRI:
+						nh = a.Nexthop
 					}
 				}
-				out = append(out, fmt.Sprintf("%s/%d gw=%s label=%d rd=%s ec=%s", r.IPPrefix, r.IPPrefixLength,
-					r.GWIPAddress, r.Label, r.RD, strings.Join(rts, ",")))
+				out = append(out, fmt.Sprintf("%s/%d gw=%s label=%d rd=%s ec=%s nh=%s", r.IPPrefix, r.IPPrefixLength,
+					r.GWIPAddress, r.Label, r.RD, strings.Join(rts, ","), nh))
 			}
 		})
 	sort.Strings(out)
@@ -195,7 +199,7 @@ func TestWorkerRoutesBecomeType5(t *testing.T) {
 	announce(t, w1, "10.244.1.0/24", "127.0.0.11", false)
 	announce(t, w1, "10.1.0.0/16", "127.0.0.11", false)   // outside accept
 	announce(t, w1, "10.244.9.0/24", "127.0.0.99", false) // third-party next hop
-	want := "10.244.1.0/24 gw=127.0.0.11 label=4001 rd=10.0.0.3:4001 ec=65000:4001,VXLAN"
+	want := "10.244.1.0/24 gw=127.0.0.11 label=4001 rd=10.0.0.3:4001 ec=65000:4001,VXLAN nh=10.0.0.3"
 	waitFor(t, "type-5 at the fabric peer", func() (bool, any) {
 		got := type5s(fp)
 		return len(got) == 1 && got[0] == want, got

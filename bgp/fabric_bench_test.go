@@ -1,0 +1,54 @@
+package bgp
+
+import (
+	"context"
+	"log/slog"
+	"net/netip"
+	"testing"
+
+	"github.com/t5gw/t5gw/config"
+	"github.com/t5gw/t5gw/evpn"
+)
+
+// BenchmarkFabricAdvertise measures the fabric speaker's cost per Type-5
+// route: the conversion to GoBGP paths and GoBGP's own AddPath and
+// DeletePath, in the reconciler's chunks, with no peer to send to.
+func BenchmarkFabricAdvertise(b *testing.B) {
+	rt, _ := evpn.ParseRouteTarget("65000:4001")
+	rd, _ := evpn.ParseRD("10.0.0.3:4001")
+	c := &config.Config{RouterID: netip.MustParseAddr("10.0.0.3"), ASN: 65000, VTEP: netip.MustParseAddr("10.0.0.3"),
+		Fabric: config.Fabric{Port: 179}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f, err := NewFabric(ctx, c, slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Stop()
+	const chunk = 4096
+	routes := make([]evpn.Type5Route, 100_000)
+	base := netip.MustParseAddr("10.244.0.0").As4()
+	for i := range routes {
+		a := base
+		a[2], a[3] = byte(i>>8), byte(i)
+		a[1] += byte(i >> 16)
+		routes[i] = evpn.Type5Route{RD: rd, Prefix: netip.PrefixFrom(netip.AddrFrom4(a), 32),
+			GatewayIP: netip.AddrFrom4([4]byte{10, 1, byte(i % 100), 1}), Label: 4001,
+			NextHop: c.VTEP, RouteTargets: []evpn.RouteTarget{rt}, Encap: evpn.TunnelVXLAN,
+			ASPath: []evpn.ASPathSegment{{ASNs: []uint32{65011}}}}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		for i := 0; i < len(routes); i += chunk {
+			if err := f.Advertise(routes[i:min(i+chunk, len(routes))]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for i := 0; i < len(routes); i += chunk {
+			if err := f.Withdraw(routes[i:min(i+chunk, len(routes))]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(routes)), "ns/route")
+}
