@@ -73,22 +73,17 @@ func prefixRouteKey(r *bgppkt.EVPNIPPrefixRoute) string {
 }
 
 // type5Path builds the GoBGP path that carries a Type-5 route, with its path
-// attributes from attrs.
+// attributes, the next hop among them, from attrs.
 func type5Path(t evpn.Type5Route, attrs *attrSets) (*apiutil.Path, error) {
 	nlri, err := type5NLRI(t)
 	if err != nil {
 		return nil, err
 	}
-	// GoBGP reads only the next hop from it and builds its own MP_REACH_NLRI.
-	mpReach, err := bgppkt.NewPathAttributeMpReachNLRI(bgppkt.RF_EVPN, []bgppkt.PathNLRI{{NLRI: nlri}}, t.NextHop)
-	if err != nil {
-		return nil, fmt.Errorf("type-5 %s: next hop %s: %w", t.Prefix, t.NextHop, err)
-	}
 	shared, err := attrs.get(t)
 	if err != nil {
 		return nil, err
 	}
-	return &apiutil.Path{Family: bgppkt.RF_EVPN, Nlri: nlri, Attrs: append([]bgppkt.PathAttributeInterface{mpReach}, shared...)}, nil
+	return &apiutil.Path{Family: bgppkt.RF_EVPN, Nlri: nlri, Attrs: shared}, nil
 }
 
 // type5Withdrawal builds the GoBGP path that withdraws a Type-5 route: the
@@ -101,10 +96,11 @@ func type5Withdrawal(t evpn.Type5Route) (*apiutil.Path, error) {
 	return &apiutil.Path{Family: bgppkt.RF_EVPN, Nlri: nlri, Withdrawal: true}, nil
 }
 
-// attrSets hands out the path attributes of Type-5 routes other than the
-// next hop, one shared set per distinct value: the routes of one worker
-// mostly carry the same AS path and communities, and GoBGP holds the
-// attributes it is given, so sharing saves a copy per route. It is bounded:
+// attrSets hands out the path attributes of Type-5 routes, one shared set
+// per distinct value: the routes of one worker mostly carry the same AS path
+// and communities, all carry the same next hop, and GoBGP holds the
+// attributes it is given, so sharing saves a copy per route. GoBGP only reads
+// a set: it builds each path's MP_REACH_NLRI from the NEXT_HOP in it. It is bounded:
 // when full it starts again. It is not safe for concurrent use.
 type attrSets struct {
 	key  []byte
@@ -135,6 +131,7 @@ func (a *attrSets) get(t evpn.Type5Route) ([]bgppkt.PathAttributeInterface, erro
 
 // attrKey appends to b an encoding of everything pathAttrs reads.
 func attrKey(b []byte, t evpn.Type5Route) []byte {
+	b, _ = t.NextHop.AppendBinary(b)
 	b = append(b, t.Origin)
 	b = binary.BigEndian.AppendUint16(b, t.Encap)
 	if t.HasMED {
@@ -174,8 +171,12 @@ func attrKey(b []byte, t evpn.Type5Route) []byte {
 	return b
 }
 
-// pathAttrs builds the path attributes of a Type-5 route but its next hop.
+// pathAttrs builds the path attributes of a Type-5 route.
 func pathAttrs(t evpn.Type5Route) ([]bgppkt.PathAttributeInterface, error) {
+	nh, err := bgppkt.NewPathAttributeNextHop(t.NextHop)
+	if err != nil {
+		return nil, fmt.Errorf("type-5 %s: next hop %s: %w", t.Prefix, t.NextHop, err)
+	}
 	ecs := make([]bgppkt.ExtendedCommunityInterface, 0, len(t.RouteTargets)+1)
 	for _, rt := range t.RouteTargets {
 		ec, err := routeTarget(rt)
@@ -186,6 +187,7 @@ func pathAttrs(t evpn.Type5Route) ([]bgppkt.PathAttributeInterface, error) {
 	}
 	ecs = append(ecs, bgppkt.NewEncapExtended(bgppkt.TunnelType(t.Encap)))
 	attrs := []bgppkt.PathAttributeInterface{
+		nh,
 		bgppkt.NewPathAttributeOrigin(t.Origin),
 		bgppkt.NewPathAttributeAsPath(asPathParams(t.ASPath)),
 		bgppkt.NewPathAttributeExtendedCommunities(ecs),

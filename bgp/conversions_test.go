@@ -39,6 +39,11 @@ func TestAttrSetsShareEqualAttributes(t *testing.T) {
 	if withMED := get(type5("10.0.0.3/32", 5)); withMED == first {
 		t.Errorf("a route with a MED got the set of routes without one")
 	}
+	otherVTEP := type5("10.0.0.4/32", 0)
+	otherVTEP.NextHop = netip.MustParseAddr("10.255.0.4")
+	if got := get(otherVTEP); got == first {
+		t.Errorf("a route with another next hop got the set of routes with 10.255.0.3")
+	}
 	for i := range maxAttrSets + 10 { // over the bound: starts again, still right
 		r := type5("10.0.0.1/32", uint32(i+1))
 		set, err := a.get(r)
