@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
+	"runtime"
 	"testing"
 
 	"github.com/t5gw/t5gw/config"
@@ -37,13 +38,16 @@ func BenchmarkFabricAdvertise(b *testing.B) {
 			NextHop: c.VTEP, RouteTargets: []evpn.RouteTarget{rt}, Encap: evpn.TunnelVXLAN,
 			ASPath: []evpn.ASPathSegment{{ASNs: []uint32{65011}}}}
 	}
+	var held uint64
 	b.ResetTimer()
 	for b.Loop() {
+		before := heapInUse()
 		for i := 0; i < len(routes); i += chunk {
 			if err := f.Advertise(routes[i:min(i+chunk, len(routes))]); err != nil {
 				b.Fatal(err)
 			}
 		}
+		held = heapInUse() - before
 		for i := 0; i < len(routes); i += chunk {
 			if err := f.Withdraw(routes[i:min(i+chunk, len(routes))]); err != nil {
 				b.Fatal(err)
@@ -51,4 +55,13 @@ func BenchmarkFabricAdvertise(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(routes)), "ns/route")
+	b.ReportMetric(float64(held)/float64(len(routes)), "heldB/route")
+}
+
+// heapInUse is the live heap after a full collection.
+func heapInUse() uint64 {
+	var m runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }

@@ -1,6 +1,7 @@
 package evpn
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"slices"
 )
@@ -105,4 +106,70 @@ func (t Type5Route) Equal(o Type5Route) bool {
 		}) &&
 		slices.Equal(t.Communities, o.Communities) &&
 		slices.Equal(t.LargeCommunities, o.LargeCommunities)
+}
+
+// AppendBinary appends to b an encoding of everything Equal compares: two
+// routes are Equal exactly when their encodings are the same bytes.
+func (t Type5Route) AppendBinary(b []byte) ([]byte, error) {
+	b = appendRD(b, t.RD)
+	b = binary.BigEndian.AppendUint32(b, t.EthernetTag)
+	b = appendPrefix(b, t.Prefix)
+	b = appendAddr(b, t.GatewayIP)
+	b = binary.BigEndian.AppendUint32(b, t.Label)
+	b = appendAddr(b, t.NextHop)
+	b = binary.AppendUvarint(b, uint64(len(t.RouteTargets)))
+	for _, rt := range t.RouteTargets {
+		b = appendRD(b, RD(rt))
+	}
+	b = binary.BigEndian.AppendUint16(b, t.Encap)
+	b = append(b, t.Origin)
+	b = binary.AppendUvarint(b, uint64(len(t.ASPath)))
+	for _, s := range t.ASPath {
+		if s.Set {
+			b = append(b, 1)
+		} else {
+			b = append(b, 0)
+		}
+		b = binary.AppendUvarint(b, uint64(len(s.ASNs)))
+		for _, as := range s.ASNs {
+			b = binary.BigEndian.AppendUint32(b, as)
+		}
+	}
+	b = binary.BigEndian.AppendUint32(b, t.MED)
+	if t.HasMED {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
+	}
+	b = binary.AppendUvarint(b, uint64(len(t.Communities)))
+	for _, c := range t.Communities {
+		b = binary.BigEndian.AppendUint32(b, c)
+	}
+	b = binary.AppendUvarint(b, uint64(len(t.LargeCommunities)))
+	for _, c := range t.LargeCommunities {
+		b = binary.BigEndian.AppendUint32(b, c.Global)
+		b = binary.BigEndian.AppendUint32(b, c.Local1)
+		b = binary.BigEndian.AppendUint32(b, c.Local2)
+	}
+	return b, nil
+}
+
+func appendRD(b []byte, rd RD) []byte {
+	b = append(b, byte(rd.Kind))
+	b = binary.BigEndian.AppendUint32(b, rd.ASN)
+	b = appendAddr(b, rd.IP)
+	return binary.BigEndian.AppendUint32(b, rd.Number)
+}
+
+// appendAddr encodes an address (and zone) with its length first, so that
+// no encoding, the invalid address's included, is a prefix of another.
+func appendAddr(b []byte, a netip.Addr) []byte {
+	at := len(b)
+	b, _ = a.AppendBinary(append(b, 0))
+	b[at] = byte(len(b) - at - 1)
+	return b
+}
+
+func appendPrefix(b []byte, p netip.Prefix) []byte {
+	return append(appendAddr(b, p.Addr()), byte(p.Bits()))
 }

@@ -179,3 +179,58 @@ func TestPrefixRule(t *testing.T) {
 		}
 	}
 }
+
+// The reconciler tells changed routes by their encoding: it must differ
+// whenever Equal does, whichever field changed.
+func TestType5EncodingFollowsEqual(t *testing.T) {
+	base := Type5Route{
+		RD:     RD{Kind: AdminIPv4, IP: netip.MustParseAddr("10.0.0.3"), Number: 4001},
+		Prefix: netip.MustParsePrefix("10.244.1.0/24"), GatewayIP: netip.MustParseAddr("192.168.1.11"),
+		Label: 4001, NextHop: netip.MustParseAddr("10.0.0.3"), Encap: TunnelVXLAN,
+		RouteTargets: []RouteTarget{{Kind: AdminAS2, ASN: 65000, Number: 4001}},
+		ASPath:       []ASPathSegment{{ASNs: []uint32{65011}}},
+	}
+	changes := map[string]func(*Type5Route){
+		"rd":                func(r *Type5Route) { r.RD.Number++ },
+		"rd kind":           func(r *Type5Route) { r.RD = RD{Kind: AdminAS2, ASN: 10, Number: 4001} },
+		"ethernet tag":      func(r *Type5Route) { r.EthernetTag = 1 },
+		"prefix length":     func(r *Type5Route) { r.Prefix = netip.MustParsePrefix("10.244.1.0/25") },
+		"gateway ip":        func(r *Type5Route) { r.GatewayIP = netip.MustParseAddr("192.168.1.12") },
+		"no gateway ip":     func(r *Type5Route) { r.GatewayIP = netip.Addr{} },
+		"ipv6 gateway ip":   func(r *Type5Route) { r.GatewayIP = netip.MustParseAddr("::ffff:192.168.1.11") },
+		"label":             func(r *Type5Route) { r.Label = 0 },
+		"next hop":          func(r *Type5Route) { r.NextHop = netip.MustParseAddr("10.0.0.4") },
+		"route target":      func(r *Type5Route) { r.RouteTargets = []RouteTarget{{Kind: AdminAS2, ASN: 65000, Number: 4002}} },
+		"no route target":   func(r *Type5Route) { r.RouteTargets = nil },
+		"encap":             func(r *Type5Route) { r.Encap = 10 },
+		"origin":            func(r *Type5Route) { r.Origin = 2 },
+		"as path":           func(r *Type5Route) { r.ASPath = []ASPathSegment{{ASNs: []uint32{65011, 65011}}} },
+		"as set":            func(r *Type5Route) { r.ASPath = []ASPathSegment{{Set: true, ASNs: []uint32{65011}}} },
+		"med":               func(r *Type5Route) { r.MED, r.HasMED = 0, true },
+		"community":         func(r *Type5Route) { r.Communities = []uint32{1} },
+		"large community":   func(r *Type5Route) { r.LargeCommunities = []LargeCommunity{{1, 2, 3}} },
+		"community shifted": func(r *Type5Route) { r.Communities, r.ASPath = []uint32{65011}, nil },
+	}
+	enc := func(r Type5Route) string {
+		b, err := r.AppendBinary(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	same := base
+	same.Worker = netip.MustParseAddr("192.168.1.99") // not sent, not compared
+	if enc(same) != enc(base) || !same.Equal(base) {
+		t.Errorf("equal routes encode differently")
+	}
+	for name, change := range changes {
+		r := base
+		change(&r)
+		if r.Equal(base) {
+			t.Fatalf("%s: the change leaves the route Equal; fix the test", name)
+		}
+		if enc(r) == enc(base) {
+			t.Errorf("%s: a different route encodes like the original", name)
+		}
+	}
+}

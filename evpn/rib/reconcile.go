@@ -2,6 +2,7 @@ package rib
 
 import (
 	"errors"
+	"hash/maphash"
 	"net/netip"
 
 	"github.com/t5gw/t5gw/evpn"
@@ -19,10 +20,36 @@ type Fabric interface {
 // VRF. It remembers what it has advertised, so it only sends differences.
 type Reconciler struct {
 	fabric     Fabric
-	advertised map[netip.Prefix]evpn.Type5Route
+	advertised map[netip.Prefix]advert
 	sent       Sent
+	seed       maphash.Seed
 
 	withdraw, advertise []evpn.Type5Route // reused by each chunk
+	enc                 []byte
+}
+
+// advert is what the reconciler remembers of a route it advertised: enough
+// to withdraw it, and a fingerprint of the whole route to tell whether a
+// desired route differs. A full copy would cost three times the memory,
+// about 300 bytes per route more; two different routes share a 64-bit
+// fingerprint with a chance of one in 2^64 per change.
+type advert struct {
+	rd          evpn.RD
+	ethernetTag uint32
+	label       uint32
+	gatewayIP   netip.Addr
+	sum         uint64
+}
+
+// withdrawal is the route that takes back a, the prefix's advertisement.
+func (a advert) withdrawal(prefix netip.Prefix) evpn.Type5Route {
+	return evpn.Type5Route{RD: a.rd, EthernetTag: a.ethernetTag, Prefix: prefix, GatewayIP: a.gatewayIP, Label: a.label}
+}
+
+func (r *Reconciler) advert(t evpn.Type5Route) advert {
+	r.enc, _ = t.AppendBinary(r.enc[:0])
+	return advert{rd: t.RD, ethernetTag: t.EthernetTag, label: t.Label, gatewayIP: t.GatewayIP,
+		sum: maphash.Bytes(r.seed, r.enc)}
 }
 
 // chunk is how many prefixes one fabric call covers at most: large enough
@@ -35,7 +62,7 @@ type Sent struct{ Advertised, Withdrawn uint64 }
 
 // NewReconciler returns a reconciler that has advertised nothing yet.
 func NewReconciler(fabric Fabric) *Reconciler {
-	return &Reconciler{fabric: fabric, advertised: make(map[netip.Prefix]evpn.Type5Route)}
+	return &Reconciler{fabric: fabric, advertised: make(map[netip.Prefix]advert), seed: maphash.MakeSeed()}
 }
 
 // Sent is how many advertisements and withdrawals the fabric has taken.
@@ -78,12 +105,12 @@ func (r *Reconciler) reconcile(prefixes []netip.Prefix, desired func(netip.Prefi
 		have, had := r.advertised[p]
 		switch {
 		case !ok && had:
-			withdraw = append(withdraw, have)
+			withdraw = append(withdraw, have.withdrawal(p))
 		case ok && !had:
 			advertise = append(advertise, want)
-		case ok && had && !want.Equal(have):
-			if want.Key() != have.Key() { // the RD changed: a different route
-				withdraw = append(withdraw, have)
+		case ok && had && r.advert(want).sum != have.sum:
+			if want.RD != have.rd || want.EthernetTag != have.ethernetTag { // a different route
+				withdraw = append(withdraw, have.withdrawal(p))
 			}
 			advertise = append(advertise, want)
 		}
@@ -93,7 +120,7 @@ func (r *Reconciler) reconcile(prefixes []netip.Prefix, desired func(netip.Prefi
 		r.sent.Withdrawn++
 	})
 	f2, err2 := r.apply(advertise, r.fabric.Advertise, func(t evpn.Type5Route) {
-		r.advertised[t.Prefix] = t
+		r.advertised[t.Prefix] = r.advert(t)
 		r.sent.Advertised++
 	})
 	clear(withdraw) // let go of what the routes point to

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
+	"runtime"
 	"testing"
 	"time"
 
@@ -135,6 +136,27 @@ func TestVTEPChangeReadvertises(t *testing.T) {
 	}
 }
 
+// A new RD makes a different route: the old one is withdrawn under its own
+// RD (the fake fabric refuses a withdrawal of a route it does not hold).
+func TestRDChangeWithdrawsTheOldRoute(t *testing.T) {
+	fab := newFakeFabric()
+	vrf := testVRF()
+	tab, rec := NewTable(vrf), NewReconciler(fab)
+	tab.Update(route(w1, "10.244.1.0/24"))
+	reconcileDirty(t, tab, rec)
+	vrf.RD, _ = evpn.ParseRD("10.0.0.3:4002")
+	tab.SetVRF(vrf)
+	reconcileDirty(t, tab, rec)
+	if len(fab.routes) != 1 {
+		t.Fatalf("fabric holds %d routes after the RD change, want 1: %v", len(fab.routes), fab.routes)
+	}
+	for k := range fab.routes {
+		if k.RD != vrf.RD {
+			t.Errorf("fabric holds a route with RD %v, want %v", k.RD, vrf.RD)
+		}
+	}
+}
+
 func TestPartialFailureReportsRealState(t *testing.T) {
 	fab := newFakeFabric()
 	tab, rec := NewTable(testVRF()), NewReconciler(fab)
@@ -229,22 +251,52 @@ func TestReconcileInChunks(t *testing.T) {
 // BenchmarkReconcile is the cost per route of reconciling a whole table with
 // a fabric that takes everything: what t5gw adds to GoBGP's own work.
 func BenchmarkReconcile(b *testing.B) {
-	routes := make([]evpn.Route, 65536)
+	routes := make([]evpn.Route, 100_000)                   // the benchmark's scale; map sizes depend on it
+	asPath := []evpn.ASPathSegment{{ASNs: []uint32{65011}}} // as a worker's UPDATE shares it
 	for i := range routes {
-		routes[i] = evpn.Route{Worker: w1, NextHop: w1,
-			Prefix: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 244, byte(i >> 8), byte(i)}), 32)}
+		routes[i] = evpn.Route{Worker: w1, NextHop: w1, ASPath: asPath,
+			Prefix: benchPrefix(i)}
 	}
 	b.ReportAllocs()
+	var tableHeld, recHeld int64
 	for b.Loop() {
+		before := heapInUse()
 		tab, rec := NewTable(testVRF()), NewReconciler(nopFabric{})
 		for _, r := range routes {
 			tab.Update(r)
 		}
-		if _, err := rec.Reconcile(tab.TakeDirty(), tab.Best); err != nil {
+		afterTable := heapInUse()
+		dirty := tab.TakeDirty()
+		if _, err := rec.Reconcile(dirty, tab.Best); err != nil {
 			b.Fatal(err)
 		}
+		tableHeld, recHeld = int64(afterTable-before), int64(heapInUse()-afterTable)
+		runtime.KeepAlive(tab)
+		runtime.KeepAlive(rec)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(routes)), "ns/route")
+	b.ReportMetric(float64(tableHeld)/float64(len(routes)), "tableB/route")
+	b.ReportMetric(float64(recHeld)/float64(len(routes)), "reconcilerB/route")
+}
+
+// benchPrefix is the i-th of 100,000 distinct prefixes inside 10.244.0.0/16:
+// every /32, then /31s, then /30s.
+func benchPrefix(i int) netip.Prefix {
+	bits := 32
+	for n := 1 << 16; i >= n; n >>= 1 {
+		i -= n
+		bits--
+	}
+	a := netip.AddrFrom4([4]byte{10, 244, byte(i << (32 - bits) >> 8), byte(i << (32 - bits))})
+	return netip.PrefixFrom(a, bits)
+}
+
+// heapInUse is the live heap after a full collection.
+func heapInUse() uint64 {
+	var m runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }
 
 type nopFabric struct{}
