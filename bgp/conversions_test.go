@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/osrg/gobgp/v4/pkg/apiutil"
+	bgppkt "github.com/osrg/gobgp/v4/pkg/packet/bgp"
 	"github.com/t5gw/t5gw/evpn"
 )
 
@@ -85,5 +87,34 @@ func TestPrefixRouteKeyIsGoBGPs(t *testing.T) {
 				t.Errorf("%v %s: key %q, GoBGP's %q", rd, pfx, got, want)
 			}
 		}
+	}
+}
+
+// The routes of one UPDATE share their AS path: the reader converts it once.
+func TestRouteReaderSharesAnUpdatesAttributes(t *testing.T) {
+	asPath := bgppkt.NewPathAttributeAsPath([]bgppkt.AsPathParamInterface{
+		bgppkt.NewAs4PathParam(bgppkt.BGP_ASPATH_ATTR_TYPE_SEQ, []uint32{65011, 65100})})
+	large := bgppkt.NewPathAttributeLargeCommunities([]*bgppkt.LargeCommunity{bgppkt.NewLargeCommunity(65011, 1, 2)})
+	nh, _ := bgppkt.NewPathAttributeNextHop(netip.MustParseAddr("192.168.1.11"))
+	path := func(prefix string, as *bgppkt.PathAttributeAsPath) *apiutil.Path {
+		nlri, _ := bgppkt.NewIPAddrPrefix(netip.MustParsePrefix(prefix))
+		return &apiutil.Path{Family: bgppkt.RF_IPv4_UC, Nlri: nlri, PeerAddress: netip.MustParseAddr("192.168.1.11"),
+			Attrs: []bgppkt.PathAttributeInterface{bgppkt.NewPathAttributeOrigin(0), as, nh, large}}
+	}
+	var rd routeReader
+	a, _ := rd.read(path("10.244.1.0/24", asPath))
+	b, _ := rd.read(path("10.244.2.0/24", asPath))
+	want := []evpn.ASPathSegment{{ASNs: []uint32{65011, 65100}}}
+	if fmt.Sprint(a.ASPath) != fmt.Sprint(want) || a.LargeCommunities[0] != (evpn.LargeCommunity{Global: 65011, Local1: 1, Local2: 2}) {
+		t.Fatalf("AS path %v, want %v", a.ASPath, want)
+	}
+	if &a.ASPath[0] != &b.ASPath[0] || &a.LargeCommunities[0] != &b.LargeCommunities[0] {
+		t.Errorf("two routes of one UPDATE got their own copies of its AS path or large communities")
+	}
+	other := bgppkt.NewPathAttributeAsPath([]bgppkt.AsPathParamInterface{
+		bgppkt.NewAs4PathParam(bgppkt.BGP_ASPATH_ATTR_TYPE_SET, []uint32{65012})})
+	c, _ := rd.read(path("10.244.3.0/24", other))
+	if want := []evpn.ASPathSegment{{Set: true, ASNs: []uint32{65012}}}; fmt.Sprint(c.ASPath) != fmt.Sprint(want) {
+		t.Errorf("AS path of a later UPDATE %v, want %v", c.ASPath, want)
 	}
 }

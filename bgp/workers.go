@@ -164,8 +164,9 @@ func (w *Workers) updates(paths []*apiutil.Path, _ time.Time) {
 	}
 	var order []netip.Addr
 	byWorker := map[netip.Addr]*batch{}
+	var reader routeReader
 	for _, p := range paths {
-		r, ok := workerRoute(p)
+		r, ok := reader.read(p)
 		if !ok {
 			continue
 		}
