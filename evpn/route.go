@@ -12,12 +12,14 @@ type Route struct {
 	Worker           netip.Addr // the worker's BGP session address
 	Prefix           netip.Prefix
 	NextHop          netip.Addr // BGP next hop the worker sent; becomes the Gateway IP
-	Origin           uint8      // 0 IGP, 1 EGP, 2 incomplete
 	ASPath           []ASPathSegment
-	MED              uint32
-	HasMED           bool
 	Communities      []uint32
 	LargeCommunities []LargeCommunity
+	MED              uint32
+	HasMED           bool
+	Origin           uint8 // 0 IGP, 1 EGP, 2 incomplete
+	// The small fields come last: a table holds one Route per announcement,
+	// and this order keeps it at 160 bytes instead of 168.
 }
 
 // ASPathSegment is one AS_SEQUENCE or AS_SET of an AS path.

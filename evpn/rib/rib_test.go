@@ -118,6 +118,16 @@ func TestRefusedRoutesAreHeldNotAdvertised(t *testing.T) {
 	if n := tab.Refused(evpn.ReasonNotAccepted); n != 0 {
 		t.Errorf("Refused after drop = %d, want 0", n)
 	}
+
+	// An accepted route that changes into a refused one is news, once.
+	in := route(w1, "10.244.1.0/24")
+	if ref, _ := tab.Update(in); ref != nil {
+		t.Fatalf("Update(inside accept) refused: %v", ref)
+	}
+	in.NextHop = netip.IPv4Unspecified()
+	if ref, fresh := tab.Update(in); ref == nil || ref.Reason != evpn.ReasonNoNextHop || !fresh {
+		t.Errorf("Update(now without next hop) = %v, %v; want fresh %s", ref, fresh, evpn.ReasonNoNextHop)
+	}
 }
 
 func TestVTEPChangeReadvertises(t *testing.T) {
