@@ -30,7 +30,7 @@ test: deps
 # and 10x10000, three runs each, and churn at 100x1000; writes docs/benchmarks.md,
 # docs/churn.md, and CPU profiles of t5gw to docs/profile.md (about 25 minutes).
 bench: deps
-	$(GO) test -run XXX -bench . -benchmem ./evpn/...
+	$(GO) test -run XXX -bench . -benchmem ./evpn/... ./bgp/
 	$(GO) test -run XXX -bench 'BenchmarkGateway|BenchmarkProfile|BenchmarkChurn' -benchtime 1x -timeout 90m ./test/bench/
 
 clean:
