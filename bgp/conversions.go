@@ -11,9 +11,10 @@ import (
 	"github.com/t5gw/t5gw/evpn"
 )
 
-// type5NLRI builds the EVPN IP Prefix NLRI of a Type-5 route.
-func type5NLRI(t evpn.Type5Route) (*bgppkt.EVPNNLRI, error) {
-	rd, err := routeDistinguisher(t.RD)
+// type5NLRI builds the EVPN IP Prefix NLRI of a Type-5 route, with its RD
+// from values.
+func type5NLRI(t evpn.Type5Route, values *shared) (*bgppkt.EVPNNLRI, error) {
+	rd, err := values.rd(t.RD)
 	if err != nil {
 		return nil, err
 	}
@@ -73,47 +74,51 @@ func prefixRouteKey(r *bgppkt.EVPNIPPrefixRoute) string {
 }
 
 // type5Path builds the GoBGP path that carries a Type-5 route, with its path
-// attributes, the next hop among them, from attrs.
-func type5Path(t evpn.Type5Route, attrs *attrSets) (*apiutil.Path, error) {
-	nlri, err := type5NLRI(t)
+// attributes, the next hop among them, from values.
+func type5Path(t evpn.Type5Route, values *shared) (*apiutil.Path, error) {
+	nlri, err := type5NLRI(t, values)
 	if err != nil {
 		return nil, err
 	}
-	shared, err := attrs.get(t)
+	attrs, err := values.attrs(t)
 	if err != nil {
 		return nil, err
 	}
-	return &apiutil.Path{Family: bgppkt.RF_EVPN, Nlri: nlri, Attrs: shared}, nil
+	return &apiutil.Path{Family: bgppkt.RF_EVPN, Nlri: nlri, Attrs: attrs}, nil
 }
 
 // type5Withdrawal builds the GoBGP path that withdraws a Type-5 route: the
 // NLRI is all a withdrawal needs.
-func type5Withdrawal(t evpn.Type5Route) (*apiutil.Path, error) {
-	nlri, err := type5NLRI(t)
+func type5Withdrawal(t evpn.Type5Route, values *shared) (*apiutil.Path, error) {
+	nlri, err := type5NLRI(t, values)
 	if err != nil {
 		return nil, err
 	}
 	return &apiutil.Path{Family: bgppkt.RF_EVPN, Nlri: nlri, Withdrawal: true}, nil
 }
 
-// attrSets hands out the path attributes of Type-5 routes, one shared set
-// per distinct value: the routes of one worker mostly carry the same AS path
-// and communities, all carry the same next hop, and GoBGP holds the
-// attributes it is given, so sharing saves a copy per route. GoBGP only reads
-// a set: it builds each path's MP_REACH_NLRI from the NEXT_HOP in it. It is bounded:
-// when full it starts again. It is not safe for concurrent use.
-type attrSets struct {
+// shared hands out the values Type-5 paths can share, one per distinct
+// value: path attribute sets (the routes of one worker mostly carry the same
+// AS path and communities, all carry the same next hop) and route
+// distinguishers (one per VRF). GoBGP holds what it is given for as long as
+// it holds the route, and only reads it (it builds each path's MP_REACH_NLRI
+// from the NEXT_HOP in a set), so sharing saves a copy per route. It is
+// bounded: when full it starts again. It is not safe for concurrent use.
+type shared struct {
 	key  []byte
 	sets map[string][]bgppkt.PathAttributeInterface
+	rds  map[evpn.RD]bgppkt.RouteDistinguisherInterface
 }
 
-const maxAttrSets = 4096
+const maxShared = 4096
 
-func newAttrSets() *attrSets {
-	return &attrSets{sets: make(map[string][]bgppkt.PathAttributeInterface)}
+func newShared() *shared {
+	return &shared{sets: make(map[string][]bgppkt.PathAttributeInterface),
+		rds: make(map[evpn.RD]bgppkt.RouteDistinguisherInterface)}
 }
 
-func (a *attrSets) get(t evpn.Type5Route) ([]bgppkt.PathAttributeInterface, error) {
+// attrs returns the path attributes of t.
+func (a *shared) attrs(t evpn.Type5Route) ([]bgppkt.PathAttributeInterface, error) {
 	a.key = attrKey(a.key[:0], t)
 	if set, ok := a.sets[string(a.key)]; ok {
 		return set, nil
@@ -122,11 +127,27 @@ func (a *attrSets) get(t evpn.Type5Route) ([]bgppkt.PathAttributeInterface, erro
 	if err != nil {
 		return nil, err
 	}
-	if len(a.sets) >= maxAttrSets {
+	if len(a.sets) >= maxShared {
 		clear(a.sets)
 	}
 	a.sets[string(a.key)] = set
 	return set, nil
+}
+
+// rd returns rd in GoBGP's form.
+func (a *shared) rd(rd evpn.RD) (bgppkt.RouteDistinguisherInterface, error) {
+	if v, ok := a.rds[rd]; ok {
+		return v, nil
+	}
+	v, err := routeDistinguisher(rd)
+	if err != nil {
+		return nil, err
+	}
+	if len(a.rds) >= maxShared {
+		clear(a.rds)
+	}
+	a.rds[rd] = v
+	return v, nil
 }
 
 // attrKey appends to b an encoding of everything pathAttrs reads.

@@ -25,10 +25,10 @@ func type5(prefix string, med uint32) evpn.Type5Route {
 	}
 }
 
-func TestAttrSetsShareEqualAttributes(t *testing.T) {
-	a := newAttrSets()
+func TestSharedAttributeSets(t *testing.T) {
+	a := newShared()
 	get := func(r evpn.Type5Route) string {
-		set, err := a.get(r)
+		set, err := a.attrs(r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -46,9 +46,9 @@ func TestAttrSetsShareEqualAttributes(t *testing.T) {
 	if got := get(otherVTEP); got == first {
 		t.Errorf("a route with another next hop got the set of routes with 10.255.0.3")
 	}
-	for i := range maxAttrSets + 10 { // over the bound: starts again, still right
+	for i := range maxShared + 10 { // over the bound: starts again, still right
 		r := type5("10.0.0.1/32", uint32(i+1))
-		set, err := a.get(r)
+		set, err := a.attrs(r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,8 +56,8 @@ func TestAttrSetsShareEqualAttributes(t *testing.T) {
 			t.Fatalf("MED %d: got set %s", i+1, got)
 		}
 	}
-	if len(a.sets) > maxAttrSets {
-		t.Errorf("%d sets held, want at most %d", len(a.sets), maxAttrSets)
+	if len(a.sets) > maxShared {
+		t.Errorf("%d sets held, want at most %d", len(a.sets), maxShared)
 	}
 }
 
@@ -75,7 +75,7 @@ func TestPrefixRouteKeyIsGoBGPs(t *testing.T) {
 		for _, pfx := range []string{"10.244.1.0/24", "0.0.0.0/0", "2001:db8::/48", "2001:db8::1/128"} {
 			r := type5(pfx, 0)
 			r.RD, r.EthernetTag = rd, uint32(len(pfx))
-			nlri, err := type5NLRI(r)
+			nlri, err := type5NLRI(r, newShared())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -20,8 +20,8 @@ type Fabric struct {
 	srv      *server.BgpServer
 	sessions *sessions
 
-	mu    sync.Mutex // VRFs advertise from their own goroutines
-	attrs *attrSets
+	mu     sync.Mutex // VRFs advertise from their own goroutines
+	values *shared
 }
 
 // NewFabric starts the fabric speaker of c and its neighbors.
@@ -38,7 +38,7 @@ func NewFabric(ctx context.Context, c *config.Config, log *slog.Logger) (*Fabric
 	if err != nil {
 		return nil, fmt.Errorf("fabric speaker: %w", err)
 	}
-	f := &Fabric{srv: srv, sessions: newSessions(log), attrs: newAttrSets()}
+	f := &Fabric{srv: srv, sessions: newSessions(log), values: newShared()}
 	if err := srv.WatchEvent(ctx, server.WatchEventMessageCallbacks{OnPeerUpdate: f.sessions.peerEvent}, server.WatchPeer()); err != nil {
 		srv.Stop()
 		return nil, fmt.Errorf("fabric speaker: watch peers: %w", err)
@@ -70,7 +70,7 @@ func (f *Fabric) Advertise(routes []evpn.Type5Route) error {
 	paths := make([]*apiutil.Path, len(routes))
 	f.mu.Lock()
 	for i, r := range routes {
-		p, err := type5Path(r, f.attrs)
+		p, err := type5Path(r, f.values)
 		if err != nil {
 			f.mu.Unlock()
 			return err
@@ -94,13 +94,16 @@ func (f *Fabric) Advertise(routes []evpn.Type5Route) error {
 // Withdraw removes Type-5 routes.
 func (f *Fabric) Withdraw(routes []evpn.Type5Route) error {
 	paths := make([]*apiutil.Path, len(routes))
+	f.mu.Lock()
 	for i, r := range routes {
-		p, err := type5Withdrawal(r)
+		p, err := type5Withdrawal(r, f.values)
 		if err != nil {
+			f.mu.Unlock()
 			return err
 		}
 		paths[i] = p
 	}
+	f.mu.Unlock()
 	if err := f.srv.DeletePath(apiutil.DeletePathRequest{Paths: paths}); err != nil {
 		return fmt.Errorf("withdraw: %w", err)
 	}
