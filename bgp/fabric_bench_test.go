@@ -6,6 +6,10 @@ import (
 	"net/netip"
 	"runtime"
 	"testing"
+	"time"
+
+	"github.com/osrg/gobgp/v4/pkg/apiutil"
+	bgppkt "github.com/osrg/gobgp/v4/pkg/packet/bgp"
 
 	"github.com/t5gw/t5gw/config"
 	"github.com/t5gw/t5gw/evpn"
@@ -69,4 +73,36 @@ func heapInUse() uint64 {
 	runtime.GC()
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+type countingSink struct{ routes int }
+
+func (s *countingSink) Learn(_ netip.Addr, announced []evpn.Route, withdrawn []netip.Prefix) {
+	s.routes += len(announced) + len(withdrawn)
+}
+func (s *countingSink) WorkerDown(netip.Addr) {}
+
+// BenchmarkWorkerUpdates measures reading what a worker UPDATE of 1,000
+// prefixes (as GoBGP's watcher hands it over) into routes for the VRF.
+func BenchmarkWorkerUpdates(b *testing.B) {
+	asPath := bgppkt.NewPathAttributeAsPath([]bgppkt.AsPathParamInterface{
+		bgppkt.NewAs4PathParam(bgppkt.BGP_ASPATH_ATTR_TYPE_SEQ, []uint32{65011})})
+	nh, _ := bgppkt.NewPathAttributeNextHop(netip.MustParseAddr("192.168.1.11"))
+	attrs := []bgppkt.PathAttributeInterface{bgppkt.NewPathAttributeOrigin(0), asPath, nh}
+	paths := make([]*apiutil.Path, 1000)
+	for i := range paths {
+		nlri, _ := bgppkt.NewIPAddrPrefix(netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 244, byte(i >> 8), byte(i)}), 32))
+		paths[i] = &apiutil.Path{Family: bgppkt.RF_IPv4_UC, Nlri: nlri, Attrs: attrs,
+			PeerAddress: netip.MustParseAddr("192.168.1.11")}
+	}
+	sink := &countingSink{}
+	w := &Workers{sink: sink}
+	b.ReportAllocs()
+	for b.Loop() {
+		w.updates(paths, time.Time{})
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(paths)), "ns/route")
+	if sink.routes != b.N*len(paths) {
+		b.Fatalf("sink took %d routes, want %d", sink.routes, b.N*len(paths))
+	}
 }

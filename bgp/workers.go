@@ -157,6 +157,8 @@ func (w *Workers) peerGroup(name string, p config.Peer) *api.PeerGroup {
 }
 
 // updates hands one received UPDATE (or several) to the sink, per worker.
+// An UPDATE comes from one worker, so a batch is sized for the paths left
+// when it takes its first route, rather than grown.
 func (w *Workers) updates(paths []*apiutil.Path, _ time.Time) {
 	type batch struct {
 		announced []evpn.Route
@@ -165,7 +167,7 @@ func (w *Workers) updates(paths []*apiutil.Path, _ time.Time) {
 	var order []netip.Addr
 	byWorker := map[netip.Addr]*batch{}
 	var reader routeReader
-	for _, p := range paths {
+	for i, p := range paths {
 		r, ok := reader.read(p)
 		if !ok {
 			continue
@@ -176,9 +178,16 @@ func (w *Workers) updates(paths []*apiutil.Path, _ time.Time) {
 			byWorker[r.Worker] = b
 			order = append(order, r.Worker)
 		}
+		left := len(paths) - i
 		if p.Withdrawal {
+			if b.withdrawn == nil {
+				b.withdrawn = make([]netip.Prefix, 0, left)
+			}
 			b.withdrawn = append(b.withdrawn, r.Prefix)
 		} else {
+			if b.announced == nil {
+				b.announced = make([]evpn.Route, 0, left)
+			}
 			b.announced = append(b.announced, r)
 		}
 	}
