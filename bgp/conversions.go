@@ -1,7 +1,6 @@
 package bgp
 
 import (
-	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -119,7 +118,7 @@ func newShared() *shared {
 
 // attrs returns the path attributes of t.
 func (a *shared) attrs(t evpn.Type5Route) ([]bgppkt.PathAttributeInterface, error) {
-	a.key = attrKey(a.key[:0], t)
+	a.key = t.AppendAttributes(a.key[:0]) // everything pathAttrs reads
 	if set, ok := a.sets[string(a.key)]; ok {
 		return set, nil
 	}
@@ -148,48 +147,6 @@ func (a *shared) rd(rd evpn.RD) (bgppkt.RouteDistinguisherInterface, error) {
 	}
 	a.rds[rd] = v
 	return v, nil
-}
-
-// attrKey appends to b an encoding of everything pathAttrs reads.
-func attrKey(b []byte, t evpn.Type5Route) []byte {
-	b, _ = t.NextHop.AppendBinary(b)
-	b = append(b, t.Origin)
-	b = binary.BigEndian.AppendUint16(b, t.Encap)
-	if t.HasMED {
-		b = binary.BigEndian.AppendUint32(append(b, 1), t.MED)
-	} else {
-		b = append(b, 0)
-	}
-	b = binary.AppendUvarint(b, uint64(len(t.RouteTargets)))
-	for _, rt := range t.RouteTargets {
-		b = append(b, byte(rt.Kind))
-		b = binary.BigEndian.AppendUint32(b, rt.ASN)
-		b, _ = rt.IP.AppendBinary(b) // 4 bytes for AdminIPv4, none otherwise
-		b = binary.BigEndian.AppendUint32(b, rt.Number)
-	}
-	b = binary.AppendUvarint(b, uint64(len(t.ASPath)))
-	for _, s := range t.ASPath {
-		if s.Set {
-			b = append(b, 1)
-		} else {
-			b = append(b, 0)
-		}
-		b = binary.AppendUvarint(b, uint64(len(s.ASNs)))
-		for _, as := range s.ASNs {
-			b = binary.BigEndian.AppendUint32(b, as)
-		}
-	}
-	b = binary.AppendUvarint(b, uint64(len(t.Communities)))
-	for _, c := range t.Communities {
-		b = binary.BigEndian.AppendUint32(b, c)
-	}
-	b = binary.AppendUvarint(b, uint64(len(t.LargeCommunities)))
-	for _, c := range t.LargeCommunities {
-		b = binary.BigEndian.AppendUint32(b, c.Global)
-		b = binary.BigEndian.AppendUint32(b, c.Local1)
-		b = binary.BigEndian.AppendUint32(b, c.Local2)
-	}
-	return b
 }
 
 // pathAttrs builds the path attributes of a Type-5 route.

@@ -118,6 +118,14 @@ func (t Type5Route) AppendBinary(b []byte) ([]byte, error) {
 	b = appendPrefix(b, t.Prefix)
 	b = appendAddr(b, t.GatewayIP)
 	b = binary.BigEndian.AppendUint32(b, t.Label)
+	return t.AppendAttributes(b), nil
+}
+
+// AppendAttributes appends to b an encoding of the route's path attributes,
+// its next hop included: everything Equal compares but the NLRI (RD,
+// Ethernet tag, prefix, gateway IP, label). Routes with the same encoding
+// can share one set of path attributes.
+func (t Type5Route) AppendAttributes(b []byte) []byte {
 	b = appendAddr(b, t.NextHop)
 	b = binary.AppendUvarint(b, uint64(len(t.RouteTargets)))
 	for _, rt := range t.RouteTargets {
@@ -127,22 +135,13 @@ func (t Type5Route) AppendBinary(b []byte) ([]byte, error) {
 	b = append(b, t.Origin)
 	b = binary.AppendUvarint(b, uint64(len(t.ASPath)))
 	for _, s := range t.ASPath {
-		if s.Set {
-			b = append(b, 1)
-		} else {
-			b = append(b, 0)
-		}
+		b = appendBool(b, s.Set)
 		b = binary.AppendUvarint(b, uint64(len(s.ASNs)))
 		for _, as := range s.ASNs {
 			b = binary.BigEndian.AppendUint32(b, as)
 		}
 	}
-	b = binary.BigEndian.AppendUint32(b, t.MED)
-	if t.HasMED {
-		b = append(b, 1)
-	} else {
-		b = append(b, 0)
-	}
+	b = appendBool(binary.BigEndian.AppendUint32(b, t.MED), t.HasMED)
 	b = binary.AppendUvarint(b, uint64(len(t.Communities)))
 	for _, c := range t.Communities {
 		b = binary.BigEndian.AppendUint32(b, c)
@@ -153,7 +152,14 @@ func (t Type5Route) AppendBinary(b []byte) ([]byte, error) {
 		b = binary.BigEndian.AppendUint32(b, c.Local1)
 		b = binary.BigEndian.AppendUint32(b, c.Local2)
 	}
-	return b, nil
+	return b
+}
+
+func appendBool(b []byte, v bool) []byte {
+	if v {
+		return append(b, 1)
+	}
+	return append(b, 0)
 }
 
 func appendRD(b []byte, rd RD) []byte {
