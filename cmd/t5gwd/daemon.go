@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/t5gw/t5gw/bgp"
 	"github.com/t5gw/t5gw/config"
@@ -48,6 +49,9 @@ type vrfInstance struct {
 func startDaemon(ctx context.Context, c *config.Config, log *slog.Logger) (*daemon, error) {
 	d := &daemon{log: log, vrfs: map[string]*vrfInstance{}, watchers: map[string]context.CancelFunc{}}
 	reg := prometheus.NewRegistry()
+	// The Go runtime's and the process's own figures (go_*, process_*):
+	// memory is what an operator of a large VRF watches first.
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	d.metrics = newMetrics(reg, d)
 	if c.Metrics != "" {
 		ln, err := net.Listen("tcp", c.Metrics)

@@ -178,6 +178,11 @@ func TestMetricNames(t *testing.T) {
 		body = scrape(metrics)
 		return strings.Contains(body, "t5gw_vrf_routes_refused"), body
 	})
+	for _, name := range []string{"go_memstats_heap_alloc_bytes", "process_resident_memory_bytes", "process_cpu_seconds_total"} {
+		if !strings.Contains(body, "\n"+name+" ") {
+			t.Errorf("metrics lack %s", name)
+		}
+	}
 	problems, err := promlint.New(strings.NewReader(body)).Lint()
 	if err != nil {
 		t.Fatal(err)
