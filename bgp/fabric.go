@@ -20,7 +20,7 @@ type Fabric struct {
 	srv      *server.BgpServer
 	sessions *sessions
 
-	mu     sync.Mutex // VRFs advertise from their own goroutines
+	mu     sync.Mutex // guards values: VRFs advertise from their own goroutines
 	values *shared
 }
 
@@ -67,17 +67,10 @@ func fabricPeer(n config.Neighbor) *api.Peer {
 
 // Advertise adds or replaces Type-5 routes.
 func (f *Fabric) Advertise(routes []evpn.Type5Route) error {
-	paths := make([]*apiutil.Path, len(routes))
-	f.mu.Lock()
-	for i, r := range routes {
-		p, err := type5Path(r, f.values)
-		if err != nil {
-			f.mu.Unlock()
-			return err
-		}
-		paths[i] = p
+	paths, err := f.paths(routes, type5Path)
+	if err != nil {
+		return err
 	}
-	f.mu.Unlock()
 	resps, err := f.srv.AddPath(apiutil.AddPathRequest{Paths: paths})
 	if err != nil {
 		return fmt.Errorf("advertise: %w", err)
@@ -93,21 +86,30 @@ func (f *Fabric) Advertise(routes []evpn.Type5Route) error {
 
 // Withdraw removes Type-5 routes.
 func (f *Fabric) Withdraw(routes []evpn.Type5Route) error {
-	paths := make([]*apiutil.Path, len(routes))
-	f.mu.Lock()
-	for i, r := range routes {
-		p, err := type5Withdrawal(r, f.values)
-		if err != nil {
-			f.mu.Unlock()
-			return err
-		}
-		paths[i] = p
+	paths, err := f.paths(routes, type5Withdrawal)
+	if err != nil {
+		return err
 	}
-	f.mu.Unlock()
 	if err := f.srv.DeletePath(apiutil.DeletePathRequest{Paths: paths}); err != nil {
 		return fmt.Errorf("withdraw: %w", err)
 	}
 	return nil
+}
+
+// paths builds a GoBGP path for each route with build, from the shared
+// values that VRFs advertising from their own goroutines take turns on.
+func (f *Fabric) paths(routes []evpn.Type5Route, build func(evpn.Type5Route, *shared) (*apiutil.Path, error)) ([]*apiutil.Path, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	paths := make([]*apiutil.Path, len(routes))
+	for i, r := range routes {
+		p, err := build(r, f.values)
+		if err != nil {
+			return nil, err
+		}
+		paths[i] = p
+	}
+	return paths, nil
 }
 
 // SessionsUp is how many fabric sessions are established.
