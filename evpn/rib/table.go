@@ -60,12 +60,11 @@ func (t *Table) Update(r evpn.Route) (refusal *evpn.Refusal, fresh bool) {
 		return e.refusal, false
 	}
 	var was *evpn.Refusal
+	st := t.byPrefix[r.Prefix]
 	if e == nil {
 		e = &entry{}
 		routes[r.Prefix] = e
-		st := t.byPrefix[r.Prefix]
 		e.next, st.first = st.first, e
-		t.byPrefix[r.Prefix] = st
 		t.routes++
 	} else {
 		was = e.refusal
@@ -73,7 +72,7 @@ func (t *Table) Update(r evpn.Route) (refusal *evpn.Refusal, fresh bool) {
 	}
 	e.route, e.refusal = r, t.admit(r)
 	t.count(e, +1)
-	t.byPrefix[r.Prefix] = t.markDirty(r.Prefix, t.byPrefix[r.Prefix])
+	t.byPrefix[r.Prefix] = t.markDirty(r.Prefix, st)
 	fresh = e.refusal != nil && (was == nil || was.Reason != e.refusal.Reason)
 	return e.refusal, fresh
 }
