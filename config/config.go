@@ -18,7 +18,23 @@ type Config struct {
 	VRFDir   string // resolved against the global file's directory
 	Metrics  string // host:port of /metrics; empty turns it off
 	LogLevel slog.Level
-	VRFs     []VRF
+	// StateDir holds what survives a restart: the workers that were up, so
+	// that a restarted t5gwd knows it is restarting and whom to wait for.
+	StateDir        string
+	GracefulRestart GracefulRestart
+	// GracefulShutdown tags every Type-5 route with the RFC 8326
+	// GRACEFUL_SHUTDOWN community (and LOCAL_PREF 0 toward iBGP peers), so
+	// that the fabric prefers the other node of a pair before maintenance.
+	GracefulShutdown bool
+	VRFs             []VRF
+}
+
+// GracefulRestart is RFC 4724 toward the fabric: how long fabric peers keep
+// t5gw's routes while it restarts, and how long a restarted t5gw waits for
+// its workers before it sends End-of-RIB.
+type GracefulRestart struct {
+	RestartTime time.Duration // announced to fabric peers; 0 turns it off
+	WorkerWait  time.Duration
 }
 
 // Fabric is the EVPN side: the route reflectors or leaves t5gw peers with.
@@ -63,6 +79,16 @@ type Workers struct {
 	MaxPrefixes            uint32 // per worker and address family; 0 is no limit
 	MaxPrefixesRestart     time.Duration
 	AllowThirdPartyNextHop bool
+	Timers                 Timers // default for every peer
+	// GracefulRestart makes t5gw a graceful-restart helper (RFC 4724) for
+	// the workers: a worker whose BGP daemon restarts keeps its routes for
+	// the restart time it announced, until it sends End-of-RIB.
+	GracefulRestart bool
+}
+
+// Timers are a BGP session's keepalive interval and hold time.
+type Timers struct {
+	Keepalive, Hold time.Duration
 }
 
 // Peer is a static worker (Address) or a range any worker may connect from.
@@ -74,6 +100,15 @@ type Peer struct {
 	Multihop    uint8 // eBGP multihop TTL; 0 is off
 	TTLSecurity uint8 // GTSM: accept only packets this many hops away or less; 0 is off
 	Passive     bool
+	Timers      Timers // the VRF's unless the peer sets its own
+}
+
+// Key is what names a peer in a VRF: its address or its range.
+func (p Peer) Key() string {
+	if p.Address.IsValid() {
+		return p.Address.String()
+	}
+	return p.Range.String()
 }
 
 // EVPN returns what translation needs to know of the VRF.
@@ -87,5 +122,6 @@ func (c *Config) EVPN(v VRF) evpn.VRF {
 		VTEP:                   c.VTEP,
 		Accept:                 v.Workers.Accept,
 		AllowThirdPartyNextHop: v.Workers.AllowThirdPartyNextHop,
+		GracefulShutdown:       c.GracefulShutdown,
 	}
 }

@@ -87,8 +87,15 @@ func TestDefaults(t *testing.T) {
 	if len(v.RouteTargets) != 1 || v.RouteTargets[0].String() != "65000:4001" {
 		t.Errorf("route target default = %v, want 65000:4001", v.RouteTargets)
 	}
-	if v.Label != evpn.LabelL3VNI || v.Workers.ASN != 65000 || v.Workers.Port != 179 || !v.Workers.Peers[0].Passive {
-		t.Errorf("defaults = %+v", v)
+	if v.Label != evpn.LabelL3VNI || v.Workers.ASN != 65000 || v.Workers.Port != 179 || v.Workers.Peers[0].Passive {
+		t.Errorf("defaults = %+v (a static peer is connected to: passive false)", v)
+	}
+	if v.Workers.Timers != DefaultTimers || v.Workers.Peers[0].Timers != DefaultTimers || !v.Workers.GracefulRestart {
+		t.Errorf("timers %+v, peer timers %+v, graceful restart helper %v; want 3s/9s and true",
+			v.Workers.Timers, v.Workers.Peers[0].Timers, v.Workers.GracefulRestart)
+	}
+	if c.StateDir != DefaultStateDir || c.GracefulRestart != (GracefulRestart{RestartTime: 120 * time.Second, WorkerWait: 30 * time.Second}) || c.GracefulShutdown {
+		t.Errorf("state-dir %q, graceful-restart %+v, graceful-shutdown %v", c.StateDir, c.GracefulRestart, c.GracefulShutdown)
 	}
 	if v.Workers.MaxPrefixes != 0 || v.Workers.MaxPrefixesRestart != 30*time.Second || v.Workers.AllowThirdPartyNextHop {
 		t.Errorf("worker defaults = %+v", v.Workers)
@@ -161,6 +168,20 @@ func TestBadInput(t *testing.T) {
 		{"two VRFs collide", goodGlobal, map[string]string{"blue.yaml": goodVRF, "red.yaml": goodVRF},
 			[]string{"red.yaml: name: \"blue\" is also the name of the VRF in", "red.yaml: l3vni: \"4001\" is also the L3VNI",
 				"red.yaml: rd: \"10.0.0.3:4001\" is also the RD", "red.yaml: workers.listen[0]: \"192.168.10.3\" port 179 is also used by"}},
+		{"bad timers", goodGlobal, map[string]string{"blue.yaml": strings.Replace(goodVRF, "asn: 65011", "asn: 65011, timers: {hold: 2s}", 1) +
+			"  timers: {hold: 9s, keepalive: 9s}\n  graceful-restart: sometimes\n"},
+			[]string{`workers.peers[0].timers.hold: "2s" is below 3s`, `workers.timers.keepalive: "9s" is not below the hold time 9s`,
+				`workers.graceful-restart: "sometimes" is not true or false`}},
+		{"fractional timers", goodGlobal, map[string]string{"blue.yaml": goodVRF + "  timers: {hold: 4500ms}\n"},
+			[]string{`workers.timers.hold: "4500ms" is not a whole number of seconds`}},
+		{"duplicate peer", goodGlobal, map[string]string{"blue.yaml": strings.Replace(goodVRF, "- {address: 192.168.10.11, asn: 65011}",
+			"- {address: 192.168.10.11, asn: 65011}\n    - {address: 192.168.10.11, asn: 65012}", 1)},
+			[]string{`workers.peers[1]: "192.168.10.11" is also workers.peers[0]`}},
+		{"graceful restart", goodGlobal + "graceful-restart: {restart-time: 5000s, worker-wait: soon}\ngraceful-shutdown: maybe\n", map[string]string{"blue.yaml": goodVRF},
+			[]string{`graceful-restart.restart-time: "5000s" is outside 0s..1h8m15s`, `graceful-restart.worker-wait: "soon" is not a duration`,
+				`graceful-shutdown: "maybe" is not true or false`}},
+		{"worker-wait past restart-time", goodGlobal + "graceful-restart: {restart-time: 60s, worker-wait: 60s}\n", map[string]string{"blue.yaml": goodVRF},
+			[]string{`graceful-restart.worker-wait: "60s" must be shorter than restart-time (1m0s)`}},
 		{"no vrf files", goodGlobal, map[string]string{}, []string{"vrf-dir: ", "holds no *.yaml VRF file"}},
 		{"not yaml", goodGlobal, map[string]string{"blue.yaml": "name: [blue\n"}, []string{"blue.yaml: cannot read"}},
 		{"wrong shape", goodGlobal, map[string]string{"blue.yaml": goodVRF + "route-targets: 65000:1\n"}, []string{"blue.yaml: ", "route-targets"}},

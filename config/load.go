@@ -18,7 +18,18 @@ const (
 	DefaultPort               = 179
 	DefaultVRFDir             = "vrfs.d"
 	DefaultMaxPrefixesRestart = 30 * time.Second
+	DefaultStateDir           = "/var/lib/t5gw"
+	// DefaultRestartTime is what fabric peers are told to keep t5gw's routes
+	// for while it restarts (FRR's and BIRD's default too).
+	DefaultRestartTime = 120 * time.Second
+	// DefaultWorkerWait bounds how long a restarted t5gw waits for the
+	// workers it had before it sends End-of-RIB to the fabric.
+	DefaultWorkerWait = 30 * time.Second
 )
+
+// DefaultTimers are the worker session timers of a data-center fabric (FRR's
+// datacenter profile): a dead worker is noticed within 9 s, not GoBGP's 90.
+var DefaultTimers = Timers{Keepalive: 3 * time.Second, Hold: 9 * time.Second}
 
 // Load reads the global file at path and every *.yaml and *.yml file of its
 // VRF directory. It returns every problem found, joined.
@@ -124,6 +135,21 @@ func (c *Config) global(raw rawGlobal, p *problems) {
 	} else {
 		c.LogLevel = slog.LevelInfo
 	}
+	c.StateDir = DefaultStateDir
+	if raw.StateDir != "" {
+		c.StateDir = raw.StateDir
+		if !filepath.IsAbs(c.StateDir) {
+			c.StateDir = filepath.Join(filepath.Dir(f), c.StateDir)
+		}
+	}
+	c.GracefulShutdown = boolean(p, f, "graceful-shutdown", raw.GracefulShutdown, false)
+	gr := raw.GracefulRestart
+	c.GracefulRestart.RestartTime = duration(p, f, "graceful-restart.restart-time", gr.RestartTime, DefaultRestartTime, 0, 4095*time.Second)
+	c.GracefulRestart.WorkerWait = duration(p, f, "graceful-restart.worker-wait", gr.WorkerWait, DefaultWorkerWait, 0, time.Hour)
+	if rt, ww := c.GracefulRestart.RestartTime, c.GracefulRestart.WorkerWait; rt > 0 && ww >= rt {
+		p.add(f, "graceful-restart.worker-wait", gr.WorkerWait,
+			fmt.Sprintf("must be shorter than restart-time (%s): fabric peers drop t5gw's routes after that", rt))
+	}
 }
 
 func (c *Config) vrf(f string, raw rawVRF, p *problems) VRF {
@@ -196,6 +222,8 @@ func (c *Config) workers(f string, raw rawWorkers, p *problems) Workers {
 	if raw.ASN != "" {
 		w.ASN = asn(p, f, "workers.asn", raw.ASN, true)
 	}
+	w.Timers = timers(p, f, "workers.timers", raw.Timers, DefaultTimers)
+	w.GracefulRestart = boolean(p, f, "workers.graceful-restart", raw.GracefulRestart, true)
 	if raw.MaxPrefixesRestart != "" {
 		d, err := time.ParseDuration(raw.MaxPrefixesRestart)
 		switch {
@@ -215,8 +243,17 @@ func (c *Config) workers(f string, raw rawWorkers, p *problems) Workers {
 	if len(raw.Peers) == 0 {
 		p.add(f, "workers.peers", "", "at least one peer or range is needed")
 	}
+	seen := map[string]string{}
 	for i, rp := range raw.Peers {
-		w.Peers = append(w.Peers, peer(p, f, fmt.Sprintf("workers.peers[%d]", i), rp))
+		field := fmt.Sprintf("workers.peers[%d]", i)
+		pr := peer(p, f, field, rp, w.Timers)
+		if k := pr.Key(); k != "invalid Prefix" && k != "" {
+			if other, ok := seen[k]; ok {
+				p.add(f, field, k, "is also "+other)
+			}
+			seen[k] = field
+		}
+		w.Peers = append(w.Peers, pr)
 	}
 	if len(raw.Accept) == 0 {
 		p.add(f, "workers.accept", "", `at least one rule is needed (such as "10.244.0.0/16 le 32")`)
@@ -231,13 +268,17 @@ func (c *Config) workers(f string, raw rawWorkers, p *problems) Workers {
 	return w
 }
 
-func peer(p *problems, f, field string, raw rawPeer) Peer {
+func peer(p *problems, f, field string, raw rawPeer, vrfTimers Timers) Peer {
 	pr := Peer{
 		ASN:         asn(p, f, field+".asn", raw.ASN, true),
 		Password:    raw.Password,
 		Multihop:    uint8(number(p, f, field+".multihop", raw.Multihop, 0, 0, 255)),
 		TTLSecurity: uint8(number(p, f, field+".ttl-security", raw.TTLSecurity, 0, 0, 254)),
-		Passive:     boolean(p, f, field+".passive", raw.Passive, true),
+		// A static worker is also connected to, so that a restarted t5gw has
+		// it back at once rather than after the worker's connect-retry timer
+		// (120 s by default in GoBGP, BIRD and FRR). A range only listens.
+		Passive: boolean(p, f, field+".passive", raw.Passive, raw.Address == ""),
+		Timers:  timers(p, f, field+".timers", raw.Timers, vrfTimers),
 	}
 	switch {
 	case raw.Address != "" && raw.Range != "":

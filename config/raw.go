@@ -11,6 +11,20 @@ type rawGlobal struct {
 	VRFDir   string    `mapstructure:"vrf-dir"`
 	Metrics  string    `mapstructure:"metrics"`
 	LogLevel string    `mapstructure:"log-level"`
+
+	StateDir         string             `mapstructure:"state-dir"`
+	GracefulRestart  rawGracefulRestart `mapstructure:"graceful-restart"`
+	GracefulShutdown string             `mapstructure:"graceful-shutdown"`
+}
+
+type rawGracefulRestart struct {
+	RestartTime string `mapstructure:"restart-time"`
+	WorkerWait  string `mapstructure:"worker-wait"`
+}
+
+type rawTimers struct {
+	Keepalive string `mapstructure:"keepalive"`
+	Hold      string `mapstructure:"hold"`
 }
 
 type rawFabric struct {
@@ -52,14 +66,17 @@ type rawWorkers struct {
 	MaxPrefixes            string    `mapstructure:"max-prefixes"`
 	MaxPrefixesRestart     string    `mapstructure:"max-prefixes-restart"`
 	AllowThirdPartyNextHop string    `mapstructure:"allow-third-party-nexthop"`
+	Timers                 rawTimers `mapstructure:"timers"`
+	GracefulRestart        string    `mapstructure:"graceful-restart"`
 }
 
 type rawPeer struct {
-	Address     string `mapstructure:"address"`
-	Range       string `mapstructure:"range"`
-	ASN         string `mapstructure:"asn"`
-	Password    string `mapstructure:"password"`
-	Multihop    string `mapstructure:"multihop"`
-	TTLSecurity string `mapstructure:"ttl-security"`
-	Passive     string `mapstructure:"passive"`
+	Address     string    `mapstructure:"address"`
+	Range       string    `mapstructure:"range"`
+	ASN         string    `mapstructure:"asn"`
+	Password    string    `mapstructure:"password"`
+	Multihop    string    `mapstructure:"multihop"`
+	TTLSecurity string    `mapstructure:"ttl-security"`
+	Passive     string    `mapstructure:"passive"`
+	Timers      rawTimers `mapstructure:"timers"`
 }

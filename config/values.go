@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/t5gw/t5gw/evpn"
 )
@@ -60,6 +61,52 @@ func number(p *problems, f, field, s string, def, min, max uint64) uint64 {
 		return def
 	}
 	return n
+}
+
+// duration reads a duration such as 30s in min..max; an empty string gives def.
+func duration(p *problems, f, field, s string, def, min, max time.Duration) time.Duration {
+	if s == "" {
+		return def
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		p.add(f, field, s, "is not a duration such as 30s or 2m")
+		return def
+	}
+	if d < min || d > max {
+		p.add(f, field, s, fmt.Sprintf("is outside %s..%s", min, max))
+		return def
+	}
+	return d
+}
+
+// timers reads a session's keepalive and hold time in whole seconds: hold 0
+// (no keepalives, RFC 4271) or at least 3 s, keepalive below hold. An unset
+// hold is def's; an unset keepalive is a third of the hold time.
+func timers(p *problems, f, field string, raw rawTimers, def Timers) Timers {
+	t := def
+	if raw.Hold != "" {
+		t.Hold = duration(p, f, field+".hold", raw.Hold, def.Hold, 0, 65535*time.Second)
+		t.Keepalive = t.Hold / 3
+	}
+	if raw.Keepalive != "" {
+		t.Keepalive = duration(p, f, field+".keepalive", raw.Keepalive, t.Keepalive, 0, 21845*time.Second)
+	}
+	for _, v := range []struct {
+		name, raw string
+		d         time.Duration
+	}{{"hold", raw.Hold, t.Hold}, {"keepalive", raw.Keepalive, t.Keepalive}} {
+		if v.d%time.Second != 0 {
+			p.add(f, field+"."+v.name, v.raw, "is not a whole number of seconds (BGP counts in seconds)")
+		}
+	}
+	switch {
+	case t.Hold > 0 && t.Hold < 3*time.Second:
+		p.add(f, field+".hold", raw.Hold, "is below 3s (RFC 4271: 0 or at least 3 seconds)")
+	case t.Hold > 0 && t.Keepalive >= t.Hold:
+		p.add(f, field+".keepalive", raw.Keepalive, fmt.Sprintf("is not below the hold time %s", t.Hold))
+	}
+	return t
 }
 
 func boolean(p *problems, f, field, s string, def bool) bool {

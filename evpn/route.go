@@ -22,6 +22,27 @@ type Route struct {
 	// and this order keeps it at 160 bytes instead of 168.
 }
 
+// Families is a set of the address families workers announce in.
+type Families uint8
+
+// The address families of worker routes.
+const (
+	IPv4 Families = 1 << iota
+	IPv6
+	AllFamilies = IPv4 | IPv6
+)
+
+// FamilyOf is the family of p.
+func FamilyOf(p netip.Prefix) Families {
+	if p.Addr().Is4() {
+		return IPv4
+	}
+	return IPv6
+}
+
+// Has tells whether f holds every family of o.
+func (f Families) Has(o Families) bool { return f&o == o }
+
 // ASPathSegment is one AS_SEQUENCE or AS_SET of an AS path.
 type ASPathSegment struct {
 	Set  bool // AS_SET; otherwise AS_SEQUENCE
@@ -80,9 +101,15 @@ type Type5Route struct {
 	HasMED           bool
 	Communities      []uint32
 	LargeCommunities []LargeCommunity
+	// GracefulShutdown adds the RFC 8326 GRACEFUL_SHUTDOWN community, and
+	// LOCAL_PREF 0 toward iBGP peers, so the fabric prefers other paths.
+	GracefulShutdown bool
 
 	Worker netip.Addr // which worker it stands for; not sent
 }
+
+// GracefulShutdownCommunity is RFC 8326's GRACEFUL_SHUTDOWN, 65535:0.
+const GracefulShutdownCommunity uint32 = 0xFFFF0000
 
 // Key is what identifies a Type-5 route in BGP: RD, Ethernet Tag and prefix
 // (RFC 9136 section 3.1). Gateway IP and label are attributes of the route.
@@ -107,7 +134,8 @@ func (t Type5Route) Equal(o Type5Route) bool {
 			return a.Set == b.Set && slices.Equal(a.ASNs, b.ASNs)
 		}) &&
 		slices.Equal(t.Communities, o.Communities) &&
-		slices.Equal(t.LargeCommunities, o.LargeCommunities)
+		slices.Equal(t.LargeCommunities, o.LargeCommunities) &&
+		t.GracefulShutdown == o.GracefulShutdown
 }
 
 // AppendBinary appends to b an encoding of everything Equal compares: two
@@ -152,7 +180,7 @@ func (t Type5Route) AppendAttributes(b []byte) []byte {
 		b = binary.BigEndian.AppendUint32(b, c.Local1)
 		b = binary.BigEndian.AppendUint32(b, c.Local2)
 	}
-	return b
+	return appendBool(b, t.GracefulShutdown)
 }
 
 func appendBool(b []byte, v bool) []byte {

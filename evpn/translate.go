@@ -41,6 +41,8 @@ type VRF struct {
 	// AllowThirdPartyNextHop lets a worker announce a next hop other than its
 	// own session address (Calico route reflectors do).
 	AllowThirdPartyNextHop bool
+	// GracefulShutdown marks every route for RFC 8326 graceful shutdown.
+	GracefulShutdown bool
 }
 
 // Reason names why a route was not translated. It is a metric label value.
@@ -94,6 +96,7 @@ func Translate(vrf VRF, r Route) (Type5Route, error) {
 		HasMED:           r.HasMED,
 		Communities:      r.Communities,
 		LargeCommunities: r.LargeCommunities,
+		GracefulShutdown: vrf.GracefulShutdown,
 		Worker:           r.Worker,
 	}, nil
 }

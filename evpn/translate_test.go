@@ -211,6 +211,7 @@ func TestType5EncodingFollowsEqual(t *testing.T) {
 		"community":         func(r *Type5Route) { r.Communities = []uint32{1} },
 		"large community":   func(r *Type5Route) { r.LargeCommunities = []LargeCommunity{{1, 2, 3}} },
 		"community shifted": func(r *Type5Route) { r.Communities, r.ASPath = []uint32{65011}, nil },
+		"graceful shutdown": func(r *Type5Route) { r.GracefulShutdown = true },
 	}
 	enc := func(r Type5Route) string {
 		b, err := r.AppendBinary(nil)
