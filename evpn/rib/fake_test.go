@@ -16,6 +16,7 @@ type fakeFabric struct {
 	routes map[evpn.Key]evpn.Type5Route
 	calls  int
 	fail   map[netip.Prefix]bool
+	ops    []string // "advertise <rd> <prefix>", "withdraw <rd> <prefix>", in order
 }
 
 func newFakeFabric() *fakeFabric {
@@ -36,6 +37,7 @@ func (f *fakeFabric) Advertise(routes []evpn.Type5Route) error {
 	}
 	for _, r := range routes {
 		f.routes[r.Key()] = r
+		f.ops = append(f.ops, fmt.Sprintf("advertise %s %s", r.RD, r.Prefix))
 	}
 	return nil
 }
@@ -51,6 +53,7 @@ func (f *fakeFabric) Withdraw(routes []evpn.Type5Route) error {
 	}
 	for _, r := range routes {
 		delete(f.routes, r.Key())
+		f.ops = append(f.ops, fmt.Sprintf("withdraw %s %s", r.RD, r.Prefix))
 	}
 	return nil
 }

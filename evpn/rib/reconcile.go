@@ -109,19 +109,24 @@ func (r *Reconciler) reconcile(prefixes []netip.Prefix, desired func(netip.Prefi
 		case ok && !had:
 			advertise = append(advertise, want)
 		case ok && had && r.advert(want).sum != have.sum:
+			advertise = append(advertise, want)
 			if want.RD != have.rd || want.EthernetTag != have.ethernetTag { // a different route
 				withdraw = append(withdraw, have.withdrawal(p))
 			}
-			advertise = append(advertise, want)
 		}
 	}
-	f1, err1 := r.apply(withdraw, r.fabric.Withdraw, func(t evpn.Type5Route) {
-		delete(r.advertised, t.Prefix)
-		r.sent.Withdrawn++
-	})
-	f2, err2 := r.apply(advertise, r.fabric.Advertise, func(t evpn.Type5Route) {
+	// Advertisements go first: a route that moves to another RD is in the
+	// fabric under the new one before the old one is withdrawn, so the
+	// prefix is never missing (make before break).
+	f1, err1 := r.apply(advertise, r.fabric.Advertise, func(t evpn.Type5Route) {
 		r.advertised[t.Prefix] = r.advert(t)
 		r.sent.Advertised++
+	})
+	f2, err2 := r.apply(withdraw, r.fabric.Withdraw, func(t evpn.Type5Route) {
+		if a, ok := r.advertised[t.Prefix]; ok && a.rd == t.RD && a.ethernetTag == t.EthernetTag {
+			delete(r.advertised, t.Prefix) // not when it is the replacement's
+		}
+		r.sent.Withdrawn++
 	})
 	clear(withdraw) // let go of what the routes point to
 	clear(advertise)

@@ -165,6 +165,20 @@ func TestRDChangeWithdrawsTheOldRoute(t *testing.T) {
 			t.Errorf("fabric holds a route with RD %v, want %v", k.RD, vrf.RD)
 		}
 	}
+	// Make before break: the route under the new RD is in the fabric before
+	// the old one leaves.
+	want := []string{"advertise 10.0.0.3:4001 10.244.1.0/24", "advertise 10.0.0.3:4002 10.244.1.0/24", "withdraw 10.0.0.3:4001 10.244.1.0/24"}
+	if diff := cmp.Diff(want, fab.ops); diff != "" {
+		t.Errorf("fabric operations (-want +got):\n%s", diff)
+	}
+	if rec.Advertised() != 1 {
+		t.Errorf("reconciler remembers %d routes, want 1", rec.Advertised())
+	}
+	tab.DropWorker(w1)
+	reconcileDirty(t, tab, rec) // the fake refuses a withdrawal of what it does not hold
+	if len(fab.routes) != 0 {
+		t.Errorf("after the worker left the fabric holds %v", fab.routes)
+	}
 }
 
 func TestPartialFailureReportsRealState(t *testing.T) {
@@ -202,7 +216,7 @@ func TestVRFRunStopsWithNothingLeft(t *testing.T) {
 	v.Learn(w1, nil, []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")})
 	v.Learn(w2, []evpn.Route{route(w2, "10.244.2.0/24")}, nil)
 	waitFor(t, func() (bool, any) { s := v.Stats(); return s.Advertised == 2 && s.Received == 2, s })
-	v.WorkerDown(w1)
+	v.WorkerDown(w1, 0)
 	waitFor(t, func() (bool, any) { g := fab.gateways(); return len(g) == 1 && g["10.244.2.0/24"] == w2.String(), g })
 	cancel()
 	<-done

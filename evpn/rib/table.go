@@ -12,6 +12,9 @@ type entry struct {
 	route   evpn.Route
 	refusal *evpn.Refusal // nil when the route can be translated
 	next    *entry        // the next worker's announcement of the prefix
+	// stale is set while the worker restarts (graceful restart): the route
+	// stays, and goes at the worker's End-of-RIB unless announced again.
+	stale bool
 }
 
 // prefixState is what the table knows of one prefix: who announces it, and
@@ -33,6 +36,7 @@ type Table struct {
 	dirty    []netip.Prefix // in the order they changed
 	refused  map[evpn.Reason]int
 	routes   int
+	stale    int
 }
 
 // NewTable returns an empty table translating for vrf.
@@ -57,6 +61,7 @@ func (t *Table) Update(r evpn.Route) (refusal *evpn.Refusal, fresh bool) {
 	}
 	e := routes[r.Prefix]
 	if e != nil && e.route.Equal(r) {
+		t.fresh(e)
 		return e.refusal, false
 	}
 	var was *evpn.Refusal
@@ -69,6 +74,7 @@ func (t *Table) Update(r evpn.Route) (refusal *evpn.Refusal, fresh bool) {
 	} else {
 		was = e.refusal
 		t.count(e, -1)
+		t.fresh(e)
 	}
 	e.route, e.refusal = r, t.admit(r)
 	t.count(e, +1)
@@ -127,8 +133,63 @@ func (t *Table) remove(prefix netip.Prefix, e *entry) {
 	}
 	t.byPrefix[prefix] = t.markDirty(prefix, st) // kept, even empty, until TakeDirty
 	t.count(e, -1)
+	t.fresh(e)
 	t.routes--
 }
+
+// fresh clears e's stale mark: the worker announced it again.
+func (t *Table) fresh(e *entry) {
+	if e.stale {
+		e.stale = false
+		t.stale--
+	}
+}
+
+// MarkStale marks every route of worker stale, as when its session ends in a
+// graceful restart: the routes stay, and nothing is due for reconciliation.
+// It returns how many routes the worker has.
+func (t *Table) MarkStale(worker netip.Addr) int {
+	routes := t.byWorker[worker]
+	for _, e := range routes {
+		if !e.stale {
+			e.stale = true
+			t.stale++
+		}
+	}
+	return len(routes)
+}
+
+// SweepStale removes the worker's routes of the families fams that are still
+// stale, as at its End-of-RIB, and returns how many it removed.
+func (t *Table) SweepStale(worker netip.Addr, fams evpn.Families) int {
+	routes := t.byWorker[worker]
+	n := 0
+	for prefix, e := range routes {
+		if e.stale && fams.Has(evpn.FamilyOf(prefix)) {
+			delete(routes, prefix)
+			t.remove(prefix, e)
+			n++
+		}
+	}
+	if len(routes) == 0 {
+		delete(t.byWorker, worker)
+	}
+	return n
+}
+
+// StaleOf is how many of the worker's routes are stale.
+func (t *Table) StaleOf(worker netip.Addr) int {
+	n := 0
+	for _, e := range t.byWorker[worker] {
+		if e.stale {
+			n++
+		}
+	}
+	return n
+}
+
+// Stale is how many routes are stale, of every worker.
+func (t *Table) Stale() int { return t.stale }
 
 // markDirty returns st marked dirty, noting prefix once.
 func (t *Table) markDirty(prefix netip.Prefix, st prefixState) prefixState {

@@ -5,19 +5,42 @@ import (
 	"log/slog"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/t5gw/t5gw/evpn"
 )
 
-// event is one thing that happened to the workers of a VRF.
+// event is one thing that happened to the workers of a VRF, or to its settings.
 type event struct {
+	kind      eventKind
 	worker    netip.Addr
 	announced []evpn.Route
 	withdrawn []netip.Prefix
-	down      bool      // the worker's session ended: drop all its routes
-	vrf       *evpn.VRF // new VRF settings
+	keep      time.Duration // eventDown: how long a restarting worker's routes stay
+	families  evpn.Families // eventUp: preserved; eventEndOfRIB: done
+	vrf       evpn.VRF      // eventSettings
+	kernel    Fabric        // eventKernel
+	flushed   chan struct{} // eventFlush
 }
+
+type eventKind uint8
+
+const (
+	eventLearn eventKind = iota
+	eventDown
+	eventUp
+	eventEndOfRIB
+	eventSettings
+	eventKernel
+	eventResync
+	eventFlush
+)
+
+// StalePathTime bounds how long a restarted worker's stale routes wait for
+// its End-of-RIB once its session is back (FRR's stalepath-time): a worker
+// that never sends one does not keep them forever.
+const StalePathTime = 360 * time.Second
 
 // Stats is a snapshot of one VRF, for metrics and status.
 type Stats struct {
@@ -27,6 +50,7 @@ type Stats struct {
 	Refused       map[evpn.Reason]int // announcements held but refused, per reason
 	RefusalsTotal map[evpn.Reason]uint64
 	Pending       int // prefixes the fabric has not taken yet (retrying)
+	Stale         int // routes of restarting workers, kept until they are back
 	Sent          Sent
 }
 
@@ -41,7 +65,10 @@ type VRF struct {
 	rec    *Reconciler   // the fabric
 	others []*Reconciler // further targets, such as the kernel's VRF table
 
-	refusals map[evpn.Reason]uint64 // owned by Run
+	refusals map[evpn.Reason]uint64   // owned by Run
+	stale    map[netip.Addr]time.Time // owned by Run: when a worker's stale routes go
+	flushed  []chan struct{}          // owned by Run: closed after the next reconcile
+	keep     atomic.Bool              // at stop, leave the routes where they are
 
 	mu    sync.Mutex
 	stats Stats
@@ -65,6 +92,7 @@ func NewVRF(vrf evpn.VRF, fabric Fabric, log *slog.Logger, others ...Fabric) *VR
 		table:    NewTable(vrf),
 		rec:      NewReconciler(fabric),
 		refusals: map[evpn.Reason]uint64{},
+		stale:    map[netip.Addr]time.Time{},
 		stats:    Stats{Refused: map[evpn.Reason]int{}, RefusalsTotal: map[evpn.Reason]uint64{}},
 	}
 }
@@ -74,19 +102,59 @@ func (v *VRF) Name() string { return v.name }
 
 // Learn hands over what one UPDATE from worker announced and withdrew.
 func (v *VRF) Learn(worker netip.Addr, announced []evpn.Route, withdrawn []netip.Prefix) {
-	v.events <- event{worker: worker, announced: announced, withdrawn: withdrawn}
+	v.events <- event{kind: eventLearn, worker: worker, announced: announced, withdrawn: withdrawn}
 }
 
-// WorkerDown says the worker's session ended; all its routes go at once.
-func (v *VRF) WorkerDown(worker netip.Addr) {
-	v.events <- event{worker: worker, down: true}
+// WorkerDown says the worker's session ended. With keep 0 its routes go at
+// once; otherwise the worker is restarting (RFC 4724) and its routes stay,
+// marked stale, for keep or until it is back and sends End-of-RIB.
+func (v *VRF) WorkerDown(worker netip.Addr, keep time.Duration) {
+	v.events <- event{kind: eventDown, worker: worker, keep: keep}
+}
+
+// WorkerUp says the worker's session is established again; of its stale
+// routes, those of the families it did not preserve go at once.
+func (v *VRF) WorkerUp(worker netip.Addr, preserved evpn.Families) {
+	v.events <- event{kind: eventUp, worker: worker, families: preserved}
+}
+
+// EndOfRIB says the worker has sent all its routes of the families: its
+// routes of those families still stale go.
+func (v *VRF) EndOfRIB(worker netip.Addr, families evpn.Families) {
+	v.events <- event{kind: eventEndOfRIB, worker: worker, families: families}
 }
 
 // SetVRF changes the VRF's settings (a new VTEP address, say); every route is
 // translated again and the fabric updated.
 func (v *VRF) SetVRF(vrf evpn.VRF) {
-	v.events <- event{vrf: &vrf}
+	v.events <- event{kind: eventSettings, vrf: vrf}
 }
+
+// SetKernel changes the second target that holds the VRF's routes (the
+// kernel's VRF table): the old one gives back every route, the new one, if
+// not nil, takes them all.
+func (v *VRF) SetKernel(kernel Fabric) {
+	v.events <- event{kind: eventKernel, kernel: kernel}
+}
+
+// Resync makes the pipeline advertise every route again, as to a fabric
+// speaker that has just started and holds nothing.
+func (v *VRF) Resync() {
+	v.events <- event{kind: eventResync}
+}
+
+// Flush returns a channel that is closed once everything handed to the
+// pipeline before the call has been reconciled.
+func (v *VRF) Flush() <-chan struct{} {
+	done := make(chan struct{})
+	v.events <- event{kind: eventFlush, flushed: done}
+	return done
+}
+
+// Keep makes Run leave the routes in the fabric and the kernel when it
+// stops, as for a graceful restart: the fabric's helpers keep them until
+// t5gwd is back.
+func (v *VRF) Keep() { v.keep.Store(true) }
 
 // Stats returns a snapshot of the VRF's counts.
 func (v *VRF) Stats() Stats {
@@ -104,15 +172,20 @@ func (v *VRF) Stats() Stats {
 	return s
 }
 
-// Run applies events in batches until ctx ends. Before returning it withdraws
-// every route it advertised, so a VRF that stops leaves nothing behind.
+// Run applies events in batches until ctx ends. Before returning it
+// withdraws every route it advertised, unless Keep was called, so a VRF that
+// stops leaves nothing behind.
 func (v *VRF) Run(ctx context.Context) {
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
+	expire := time.NewTimer(time.Hour)
+	expire.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			v.withdrawAll()
+			if !v.keep.Load() {
+				v.withdrawAll()
+			}
 			return
 		case ev := <-v.events:
 			v.apply(ev)
@@ -126,7 +199,10 @@ func (v *VRF) Run(ctx context.Context) {
 				}
 			}
 		case <-retry.C:
+		case <-expire.C:
+			v.expireStale(time.Now())
 		}
+		v.resetExpiry(expire)
 		dirty := v.table.TakeDirty()
 		failed, err := v.rec.Reconcile(dirty, v.table.Best)
 		if err != nil {
@@ -144,16 +220,45 @@ func (v *VRF) Run(ctx context.Context) {
 			retry.Reset(retryAfter)
 		}
 		v.publish(len(failed))
+		for _, c := range v.flushed {
+			close(c)
+		}
+		v.flushed = v.flushed[:0]
 	}
 }
 
 func (v *VRF) apply(ev event) {
-	switch {
-	case ev.vrf != nil:
-		v.table.SetVRF(*ev.vrf)
-	case ev.down:
-		if n := v.table.DropWorker(ev.worker); n > 0 {
-			v.log.Info("worker down: withdrawing its routes", "worker", ev.worker, "routes", n)
+	switch ev.kind {
+	case eventSettings:
+		v.table.SetVRF(ev.vrf)
+	case eventKernel:
+		v.setKernel(ev.kernel)
+	case eventResync:
+		rec := NewReconciler(v.rec.fabric)
+		rec.sent = v.rec.sent // counters go on
+		v.rec = rec
+		v.table.MarkDirty(v.table.Prefixes())
+	case eventFlush:
+		v.flushed = append(v.flushed, ev.flushed)
+	case eventDown:
+		v.down(ev.worker, ev.keep)
+	case eventUp:
+		if n := v.table.SweepStale(ev.worker, evpn.AllFamilies&^ev.families); n > 0 {
+			v.log.Info("worker back without preserving some families: their stale routes withdrawn", "worker", ev.worker, "routes", n)
+		}
+		if v.table.StaleOf(ev.worker) > 0 {
+			v.stale[ev.worker] = time.Now().Add(StalePathTime)
+		} else {
+			delete(v.stale, ev.worker)
+		}
+	case eventEndOfRIB:
+		if _, restarting := v.stale[ev.worker]; !restarting {
+			return
+		}
+		n := v.table.SweepStale(ev.worker, ev.families)
+		v.log.Info("worker End-of-RIB: routes it did not announce again withdrawn", "worker", ev.worker, "routes", n)
+		if v.table.StaleOf(ev.worker) == 0 {
+			delete(v.stale, ev.worker)
 		}
 	default:
 		for _, p := range ev.withdrawn {
@@ -173,6 +278,64 @@ func (v *VRF) apply(ev event) {
 	}
 }
 
+// down handles the end of a worker's session: its routes go, or with keep
+// they stay stale until the worker is back or keep has passed.
+func (v *VRF) down(worker netip.Addr, keep time.Duration) {
+	if keep <= 0 {
+		delete(v.stale, worker)
+		if n := v.table.DropWorker(worker); n > 0 {
+			v.log.Info("worker down: withdrawing its routes", "worker", worker, "routes", n)
+		}
+		return
+	}
+	if n := v.table.MarkStale(worker); n > 0 {
+		v.stale[worker] = time.Now().Add(keep)
+		v.log.Info("worker restarting: its routes stay, marked stale", "worker", worker, "routes", n, "for", keep)
+	}
+}
+
+// expireStale withdraws the stale routes of workers whose time is up.
+func (v *VRF) expireStale(now time.Time) {
+	for worker, at := range v.stale {
+		if now.Before(at) {
+			continue
+		}
+		delete(v.stale, worker)
+		n := v.table.SweepStale(worker, evpn.AllFamilies)
+		v.log.Warn("worker not back in time: its stale routes withdrawn", "worker", worker, "routes", n)
+	}
+}
+
+// resetExpiry sets t to fire when the next worker's stale routes are due.
+func (v *VRF) resetExpiry(t *time.Timer) {
+	var next time.Time
+	for _, at := range v.stale {
+		if next.IsZero() || at.Before(next) {
+			next = at
+		}
+	}
+	t.Stop()
+	if !next.IsZero() {
+		t.Reset(time.Until(next))
+	}
+}
+
+// setKernel replaces the kernel target: the old one gives back its routes,
+// the new one takes every prefix.
+func (v *VRF) setKernel(kernel Fabric) {
+	none := func(netip.Prefix) (evpn.Type5Route, bool) { return evpn.Type5Route{}, false }
+	for _, o := range v.others {
+		if _, err := o.Reconcile(o.Prefixes(), none); err != nil {
+			v.log.Warn("removing routes from the kernel", "err", err)
+		}
+	}
+	v.others = nil
+	if kernel != nil {
+		v.others = []*Reconciler{NewReconciler(kernel)}
+		v.table.MarkDirty(v.table.Prefixes())
+	}
+}
+
 func (v *VRF) publish(pending int) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -181,6 +344,7 @@ func (v *VRF) publish(pending int) {
 	v.stats.Advertised = v.rec.Advertised()
 	v.stats.Pending = pending
 	v.stats.Sent = v.rec.Sent()
+	v.stats.Stale = v.table.Stale()
 	for _, r := range evpn.Reasons {
 		v.stats.Refused[r] = v.table.Refused(r)
 		v.stats.RefusalsTotal[r] = v.refusals[r]
