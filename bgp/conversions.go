@@ -3,6 +3,7 @@ package bgp
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 
 	"github.com/osrg/gobgp/v4/pkg/apiutil"
@@ -104,9 +105,10 @@ func type5Withdrawal(t evpn.Type5Route, values *shared) (*apiutil.Path, error) {
 // from the NEXT_HOP in a set), so sharing saves a copy per route. It is
 // bounded: when full it starts again. It is not safe for concurrent use.
 type shared struct {
-	key  []byte
-	sets map[string][]bgppkt.PathAttributeInterface
-	rds  map[evpn.RD]bgppkt.RouteDistinguisherInterface
+	ibgpOnly bool // every fabric neighbor is iBGP
+	key      []byte
+	sets     map[string][]bgppkt.PathAttributeInterface
+	rds      map[evpn.RD]bgppkt.RouteDistinguisherInterface
 }
 
 const maxShared = 4096
@@ -118,11 +120,14 @@ func newShared() *shared {
 
 // attrs returns the path attributes of t.
 func (a *shared) attrs(t evpn.Type5Route) ([]bgppkt.PathAttributeInterface, error) {
-	a.key = t.AppendAttributes(a.key[:0]) // everything pathAttrs reads
+	a.key = t.AppendAttributes(a.key[:0]) // everything pathAttrs reads, with ibgpOnly
+	if a.ibgpOnly {
+		a.key = append(a.key, 1)
+	}
 	if set, ok := a.sets[string(a.key)]; ok {
 		return set, nil
 	}
-	set, err := pathAttrs(t)
+	set, err := pathAttrs(t, a.ibgpOnly)
 	if err != nil {
 		return nil, err
 	}
@@ -131,6 +136,15 @@ func (a *shared) attrs(t evpn.Type5Route) ([]bgppkt.PathAttributeInterface, erro
 	}
 	a.sets[string(a.key)] = set
 	return set, nil
+}
+
+// setIBGPOnly says whether every fabric neighbor is iBGP; the sets made
+// under the other answer are dropped.
+func (a *shared) setIBGPOnly(v bool) {
+	if v != a.ibgpOnly {
+		a.ibgpOnly = v
+		clear(a.sets)
+	}
 }
 
 // rd returns rd in GoBGP's form.
@@ -150,7 +164,11 @@ func (a *shared) rd(rd evpn.RD) (bgppkt.RouteDistinguisherInterface, error) {
 }
 
 // pathAttrs builds the path attributes of a Type-5 route.
-func pathAttrs(t evpn.Type5Route) ([]bgppkt.PathAttributeInterface, error) {
+// With ibgpOnly (every fabric neighbor is iBGP) a route in graceful
+// shutdown also carries LOCAL_PREF 0 (RFC 8326 section 4.2): GoBGP would
+// send the attribute to eBGP neighbors too, which must not get it; they
+// lower the preference themselves on seeing the community.
+func pathAttrs(t evpn.Type5Route, ibgpOnly bool) ([]bgppkt.PathAttributeInterface, error) {
 	nh, err := bgppkt.NewPathAttributeNextHop(t.NextHop)
 	if err != nil {
 		return nil, fmt.Errorf("type-5 %s: next hop %s: %w", t.Prefix, t.NextHop, err)
@@ -173,8 +191,17 @@ func pathAttrs(t evpn.Type5Route) ([]bgppkt.PathAttributeInterface, error) {
 	if t.HasMED {
 		attrs = append(attrs, bgppkt.NewPathAttributeMultiExitDisc(t.MED))
 	}
-	if len(t.Communities) > 0 {
-		attrs = append(attrs, bgppkt.NewPathAttributeCommunities(t.Communities))
+	communities := t.Communities
+	if t.GracefulShutdown {
+		if !slices.Contains(communities, evpn.GracefulShutdownCommunity) {
+			communities = append(slices.Clip(communities), evpn.GracefulShutdownCommunity)
+		}
+		if ibgpOnly {
+			attrs = append(attrs, bgppkt.NewPathAttributeLocalPref(0))
+		}
+	}
+	if len(communities) > 0 {
+		attrs = append(attrs, bgppkt.NewPathAttributeCommunities(communities))
 	}
 	if len(t.LargeCommunities) > 0 {
 		lcs := make([]*bgppkt.LargeCommunity, len(t.LargeCommunities))

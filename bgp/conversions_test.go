@@ -3,6 +3,7 @@ package bgp
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -116,5 +117,47 @@ func TestRouteReaderSharesAnUpdatesAttributes(t *testing.T) {
 	c, _ := rd.read(path("10.244.3.0/24", other))
 	if want := []evpn.ASPathSegment{{Set: true, ASNs: []uint32{65012}}}; fmt.Sprint(c.ASPath) != fmt.Sprint(want) {
 		t.Errorf("AS path of a later UPDATE %v, want %v", c.ASPath, want)
+	}
+}
+
+// A route in graceful shutdown carries GRACEFUL_SHUTDOWN once, whatever the
+// worker sent, and LOCAL_PREF 0 only when every fabric neighbor is iBGP.
+func TestGracefulShutdownAttributes(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		worker     []uint32
+		ibgpOnly   bool
+		want       []uint32
+		localPref0 bool
+	}{
+		{"iBGP fabric", []uint32{65011<<16 | 1}, true, []uint32{65011<<16 | 1, evpn.GracefulShutdownCommunity}, true},
+		{"eBGP neighbor", nil, false, []uint32{evpn.GracefulShutdownCommunity}, false},
+		{"the worker sent it already", []uint32{evpn.GracefulShutdownCommunity}, true, []uint32{evpn.GracefulShutdownCommunity}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			worker := slices.Clone(tc.worker)
+			r := evpn.Type5Route{NextHop: netip.MustParseAddr("10.0.0.3"), Prefix: netip.MustParsePrefix("10.244.1.0/24"),
+				Communities: worker, GracefulShutdown: true}
+			attrs, err := pathAttrs(r, tc.ibgpOnly)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []uint32
+			localPref0 := false
+			for _, a := range attrs {
+				switch a := a.(type) {
+				case *bgppkt.PathAttributeCommunities:
+					got = a.Value
+				case *bgppkt.PathAttributeLocalPref:
+					localPref0 = a.Value == 0
+				}
+			}
+			if !slices.Equal(got, tc.want) || localPref0 != tc.localPref0 {
+				t.Errorf("communities %x, LOCAL_PREF 0 %v; want %x, %v", got, localPref0, tc.want, tc.localPref0)
+			}
+			if !slices.Equal(worker, tc.worker) {
+				t.Errorf("the worker's communities changed: %x", worker)
+			}
+		})
 	}
 }

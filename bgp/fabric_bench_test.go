@@ -11,7 +11,6 @@ import (
 	"github.com/osrg/gobgp/v4/pkg/apiutil"
 	bgppkt "github.com/osrg/gobgp/v4/pkg/packet/bgp"
 
-	"github.com/t5gw/t5gw/config"
 	"github.com/t5gw/t5gw/evpn"
 )
 
@@ -21,8 +20,8 @@ import (
 func BenchmarkFabricAdvertise(b *testing.B) {
 	rt, _ := evpn.ParseRouteTarget("65000:4001")
 	rd, _ := evpn.ParseRD("10.0.0.3:4001")
-	c := &config.Config{RouterID: netip.MustParseAddr("10.0.0.3"), ASN: 65000, VTEP: netip.MustParseAddr("10.0.0.3"),
-		Fabric: config.Fabric{Port: 179}}
+	opts := FabricOptions{RouterID: netip.MustParseAddr("10.0.0.3"), ASN: 65000, Port: 179, Log: slog.New(slog.DiscardHandler)}
+	vtep := netip.MustParseAddr("10.0.0.3")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	const chunk = 4096
@@ -34,13 +33,13 @@ func BenchmarkFabricAdvertise(b *testing.B) {
 		a[1] += byte(i >> 16)
 		routes[i] = evpn.Type5Route{RD: rd, Prefix: netip.PrefixFrom(netip.AddrFrom4(a), 32),
 			GatewayIP: netip.AddrFrom4([4]byte{10, 1, byte(i % 100), 1}), Label: 4001,
-			NextHop: c.VTEP, RouteTargets: []evpn.RouteTarget{rt}, Encap: evpn.TunnelVXLAN,
+			NextHop: vtep, RouteTargets: []evpn.RouteTarget{rt}, Encap: evpn.TunnelVXLAN,
 			ASPath: []evpn.ASPathSegment{{ASNs: []uint32{65011}}}}
 	}
 	var held uint64
 	for b.Loop() {
 		b.StopTimer() // a fresh speaker each time: its tables grow from empty, as in a real start
-		f, err := NewFabric(ctx, c, slog.New(slog.DiscardHandler))
+		f, err := NewFabric(ctx, opts)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -60,7 +59,7 @@ func BenchmarkFabricAdvertise(b *testing.B) {
 			}
 		}
 		b.StopTimer()
-		f.Stop()
+		f.Stop(false)
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(routes)), "ns/route")
@@ -80,7 +79,9 @@ type countingSink struct{ routes int }
 func (s *countingSink) Learn(_ netip.Addr, announced []evpn.Route, withdrawn []netip.Prefix) {
 	s.routes += len(announced) + len(withdrawn)
 }
-func (s *countingSink) WorkerDown(netip.Addr) {}
+func (s *countingSink) WorkerDown(netip.Addr, time.Duration) {}
+func (s *countingSink) WorkerUp(netip.Addr, evpn.Families)   {}
+func (s *countingSink) EndOfRIB(netip.Addr, evpn.Families)   {}
 
 // BenchmarkWorkerUpdates measures reading what a worker UPDATE of 1,000
 // prefixes (as GoBGP's watcher hands it over) into routes for the VRF.

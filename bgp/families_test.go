@@ -21,9 +21,17 @@ func TestWorkerFamiliesFollowAcceptRules(t *testing.T) {
 		{"both", []evpn.PrefixRule{rule("2001:db8::/32"), rule("10.0.0.0/8")}, []string{"AFI_IP", "AFI_IP6"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			w := &Workers{vrf: config.VRF{Workers: config.Workers{Accept: tc.accept, MaxPrefixes: 10}}}
+			v4, v6 := config.Workers{Accept: tc.accept}.Families()
+			var fams evpn.Families
+			if v4 {
+				fams |= evpn.IPv4
+			}
+			if v6 {
+				fams |= evpn.IPv6
+			}
+			o := WorkersOptions{Families: fams, MaxPrefixes: 10}
 			var got []string
-			for _, a := range w.afiSafis() {
+			for _, a := range o.afiSafis() {
 				got = append(got, a.Config.Family.Afi.String())
 				if a.PrefixLimits.MaxPrefixes != 10 {
 					t.Errorf("%s: max prefixes %d, want 10", a.Config.Family.Afi, a.PrefixLimits.MaxPrefixes)

@@ -7,28 +7,23 @@ import (
 
 // engineLogger is the logger handed to GoBGP. GoBGP logs every peer
 // configuration step at info; t5gw logs session changes itself, so GoBGP's
-// records pass only from warn up, unless t5gw runs at debug.
+// records pass only from warn up, unless t5gw runs at debug. It asks log's
+// handler each time, so a new log level reaches GoBGP at once.
 func engineLogger(log *slog.Logger) *slog.Logger {
-	if log.Enabled(context.Background(), slog.LevelDebug) {
-		return log
-	}
-	return slog.New(minLevel{Handler: log.Handler(), min: slog.LevelWarn})
+	return slog.New(engineHandler{Handler: log.Handler()})
 }
 
-// minLevel drops records below min.
-type minLevel struct {
-	slog.Handler
-	min slog.Level
+// engineHandler drops GoBGP's records below warn unless debug is on.
+type engineHandler struct{ slog.Handler }
+
+func (h engineHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.Handler.Enabled(ctx, l) && (l >= slog.LevelWarn || h.Handler.Enabled(ctx, slog.LevelDebug))
 }
 
-func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= h.min && h.Handler.Enabled(ctx, l)
+func (h engineHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return engineHandler{Handler: h.Handler.WithAttrs(attrs)}
 }
 
-func (h minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return minLevel{Handler: h.Handler.WithAttrs(attrs), min: h.min}
-}
-
-func (h minLevel) WithGroup(name string) slog.Handler {
-	return minLevel{Handler: h.Handler.WithGroup(name), min: h.min}
+func (h engineHandler) WithGroup(name string) slog.Handler {
+	return engineHandler{Handler: h.Handler.WithGroup(name)}
 }

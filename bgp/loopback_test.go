@@ -133,37 +133,34 @@ func startGateway(t *testing.T, fabricPort, workerPort uint16, maxPrefixes uint3
 	t.Helper()
 	rt, _ := evpn.ParseRouteTarget("65000:4001")
 	rd, _ := evpn.ParseRD("10.0.0.3:4001")
-	c := &config.Config{
-		RouterID: netip.MustParseAddr("10.0.0.3"), ASN: 65000, VTEP: netip.MustParseAddr("10.0.0.3"),
-		Fabric: config.Fabric{Port: 179, Neighbors: []config.Neighbor{
-			{Address: netip.MustParseAddr("127.0.0.2"), ASN: 65000, Port: fabricPort}}},
-	}
-	v := config.VRF{Name: "blue", L3VNI: 4001, RD: rd, RouteTargets: []evpn.RouteTarget{rt},
-		Workers: config.Workers{ASN: 65000, Listen: []netip.Addr{netip.MustParseAddr("127.0.0.1")}, Port: workerPort,
-			Peers: []config.Peer{
-				{Address: netip.MustParseAddr("127.0.0.11"), ASN: 65011, Passive: true},
-				{Address: netip.MustParseAddr("127.0.0.15"), ASN: 65015, Passive: true},
-				{Range: netip.MustParsePrefix("127.0.0.0/24"), ASN: 65012, Passive: true},
-			},
-			Accept:             []evpn.PrefixRule{{Prefix: netip.MustParsePrefix("10.244.0.0/16"), GE: 16, LE: 32}},
-			MaxPrefixes:        maxPrefixes,
-			MaxPrefixesRestart: restart,
-		}}
-	c.VRFs = []config.VRF{v}
+	accept := []evpn.PrefixRule{{Prefix: netip.MustParsePrefix("10.244.0.0/16"), GE: 16, LE: 32}}
 	ctx, cancel := context.WithCancel(context.Background())
 	log := testLog(t)
-	fabric, err := NewFabric(ctx, c, log)
+	fabric, err := NewFabric(ctx, FabricOptions{RouterID: netip.MustParseAddr("10.0.0.3"), ASN: 65000, Port: 179, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pipe := rib.NewVRF(c.EVPN(v), fabric, log)
+	if err := fabric.AddNeighbor(ctx, config.Neighbor{Address: netip.MustParseAddr("127.0.0.2"), ASN: 65000, Port: fabricPort}, false); err != nil {
+		t.Fatal(err)
+	}
+	pipe := rib.NewVRF(evpn.VRF{Name: "blue", L3VNI: 4001, RD: rd, RouteTargets: []evpn.RouteTarget{rt},
+		VTEP: netip.MustParseAddr("10.0.0.3"), Accept: accept}, fabric, log)
 	done := make(chan struct{})
 	go func() { pipe.Run(ctx); close(done) }()
-	workers, err := NewWorkers(ctx, c, v, pipe, log)
+	workers, err := NewWorkers(ctx, WorkersOptions{
+		VRF: "blue", RouterID: netip.MustParseAddr("10.0.0.3"), ASN: 65000,
+		Listen: []netip.Addr{netip.MustParseAddr("127.0.0.1")}, Port: workerPort, Families: evpn.IPv4,
+		Peers: []config.Peer{
+			{Address: netip.MustParseAddr("127.0.0.11"), ASN: 65011, Passive: true, Timers: config.DefaultTimers},
+			{Address: netip.MustParseAddr("127.0.0.15"), ASN: 65015, Passive: true, Timers: config.DefaultTimers},
+			{Range: netip.MustParsePrefix("127.0.0.0/24"), ASN: 65012, Passive: true, Timers: config.DefaultTimers},
+		},
+		MaxPrefixes: maxPrefixes, MaxPrefixesRestart: restart, GracefulRestart: true, Log: log,
+	}, pipe)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { workers.Stop(); cancel(); <-done; fabric.Stop() })
+	t.Cleanup(func() { workers.Stop(false); cancel(); <-done; fabric.Stop(false) })
 	return &gateway{fabric: fabric, workers: workers, rib: pipe}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/osrg/gobgp/v4/pkg/config/oc"
 	bgppkt "github.com/osrg/gobgp/v4/pkg/packet/bgp"
 	"github.com/osrg/gobgp/v4/pkg/server"
+	"github.com/t5gw/t5gw/config"
 )
 
 // connectRetry is how often an active session that is down tries again. GoBGP's
@@ -58,13 +59,14 @@ func listenAddresses(addrs []netip.Addr) []string {
 }
 
 // sessions counts the established sessions of one GoBGP server from its peer
-// events, and calls onDown when one ends.
+// events, and calls onUp and onDown when one starts or ends.
 type sessions struct {
 	mu     sync.Mutex
 	up     map[netip.Addr]bool
+	downs  uint64
 	log    *slog.Logger
-	onUp   func(addr netip.Addr)
-	onDown func(addr netip.Addr, reason string)
+	onUp   func(addr netip.Addr, peer *apiutil.Peer)
+	onDown func(addr netip.Addr, reason api.PeerState_DisconnectReason)
 }
 
 func newSessions(log *slog.Logger) *sessions {
@@ -83,19 +85,22 @@ func (s *sessions) peerEvent(ev *apiutil.WatchEventMessage_PeerEvent, _ time.Tim
 		s.up[addr] = true
 	} else {
 		delete(s.up, addr)
+		if was {
+			s.downs++
+		}
 	}
 	s.mu.Unlock()
 	switch {
 	case established && !was:
 		s.log.Info("session up", "peer", addr, "asn", ev.Peer.State.PeerASN)
 		if s.onUp != nil {
-			s.onUp(addr)
+			s.onUp(addr, &ev.Peer)
 		}
 	case !established && was:
 		reason := strings.TrimSpace(fmt.Sprintf("%s %s", disconnectReason(ev.Peer.State.DisconnectReason), ev.Peer.State.DisconnectMessage))
 		s.log.Info("session down", "peer", addr, "reason", reason)
 		if s.onDown != nil {
-			s.onDown(addr, reason)
+			s.onDown(addr, ev.Peer.State.DisconnectReason)
 		}
 	}
 }
@@ -111,9 +116,38 @@ func (s *sessions) Up() int {
 	return len(s.up)
 }
 
+// Downs is how many established sessions have ended.
+func (s *sessions) Downs() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.downs
+}
+
 // IsUp tells whether the session with addr is established.
 func (s *sessions) IsUp(addr netip.Addr) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.up[addr]
+}
+
+// Established lists the peers whose session is established.
+func (s *sessions) Established() []netip.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]netip.Addr, 0, len(s.up))
+	for a := range s.up {
+		out = append(out, a)
+	}
+	return out
+}
+
+// sessionTimers are a session's GoBGP timers: t's keepalive and hold time,
+// and a connect retry short enough that a peer that starts late is not
+// waited for for minutes.
+func sessionTimers(t config.Timers) *api.Timers {
+	return &api.Timers{Config: &api.TimersConfig{
+		ConnectRetry:      connectRetry,
+		HoldTime:          uint64(t.Hold / time.Second),
+		KeepaliveInterval: uint64(t.Keepalive / time.Second),
+	}}
 }

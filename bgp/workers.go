@@ -10,16 +10,44 @@ import (
 
 	api "github.com/osrg/gobgp/v4/api"
 	"github.com/osrg/gobgp/v4/pkg/apiutil"
+	bgppkt "github.com/osrg/gobgp/v4/pkg/packet/bgp"
 	"github.com/osrg/gobgp/v4/pkg/server"
 	"github.com/t5gw/t5gw/config"
 	"github.com/t5gw/t5gw/evpn"
 )
 
-// Sink receives what the workers of one VRF announce. Learn gets each UPDATE's
-// announcements and withdrawals; WorkerDown says a worker's session ended.
+// Sink receives what the workers of one VRF announce. Learn gets each
+// UPDATE's announcements and withdrawals. WorkerDown says a worker's session
+// ended, and how long its routes stay (0: not at all; more while it
+// restarts gracefully); WorkerUp says it is back, and in which families it
+// kept its forwarding state; EndOfRIB says it has sent all its routes of the
+// families.
 type Sink interface {
 	Learn(worker netip.Addr, announced []evpn.Route, withdrawn []netip.Prefix)
-	WorkerDown(worker netip.Addr)
+	WorkerDown(worker netip.Addr, keep time.Duration)
+	WorkerUp(worker netip.Addr, preserved evpn.Families)
+	EndOfRIB(worker netip.Addr, families evpn.Families)
+}
+
+// WorkersOptions is what the worker speaker of one VRF is made of.
+type WorkersOptions struct {
+	VRF      string
+	RouterID netip.Addr
+	ASN      uint32 // the AS t5gw shows to the workers
+	Listen   []netip.Addr
+	Port     uint16
+	Device   string        // Linux VRF the sockets bind to; empty: none
+	Families evpn.Families // offered to every worker
+	Peers    []config.Peer
+	// MaxPrefixes is per worker and family; 0 is no limit. A worker over it
+	// is closed and let back after MaxPrefixesRestart.
+	MaxPrefixes        uint32
+	MaxPrefixesRestart time.Duration
+	// GracefulRestart makes t5gw a graceful-restart helper (RFC 4724): a
+	// worker whose BGP daemon restarts keeps its routes for the restart time
+	// it announced, and so does a worker whose session t5gw resets itself.
+	GracefulRestart bool
+	Log             *slog.Logger
 }
 
 // Workers is the speaker that meets the workers of one VRF: ipv4 and ipv6
@@ -27,36 +55,43 @@ type Sink interface {
 // rejected at import) and advertises nothing to workers: it only follows what
 // each of them announces, straight from the received UPDATEs.
 type Workers struct {
-	vrf      config.VRF
 	srv      *server.BgpServer
 	sessions *sessions
 	sink     Sink
 	log      *slog.Logger
-	static   map[netip.Addr]config.Peer
 
-	mu        sync.Mutex
-	penalized map[netip.Addr]*time.Timer // over max-prefixes, waiting to be let back
-	limitHits uint64
+	mu         sync.Mutex
+	opts       WorkersOptions
+	static     map[netip.Addr]config.Peer
+	ranges     map[string]config.Peer       // by range
+	restarts   map[netip.Addr]restartCap    // what each worker announced in its OPEN
+	resetting  map[netip.Addr]bool          // sessions t5gw is resetting itself
+	eorPending map[netip.Addr]evpn.Families // families a worker has yet to send End-of-RIB in
+	penalized  map[netip.Addr]*time.Timer   // over max-prefixes, waiting to be let back
+	limitHits  uint64
+	stopping   bool
 }
 
-// NewWorkers starts the worker speaker of vrf, handing what workers announce to sink.
-func NewWorkers(ctx context.Context, c *config.Config, vrf config.VRF, sink Sink, log *slog.Logger) (*Workers, error) {
-	log = log.With("speaker", "workers", "vrf", vrf.Name)
+// NewWorkers starts the worker speaker, handing what workers announce to sink.
+func NewWorkers(ctx context.Context, opts WorkersOptions, sink Sink) (*Workers, error) {
+	log := opts.Log.With("speaker", "workers", "vrf", opts.VRF)
 	srv, err := newServer(ctx, log, &api.Global{
-		Asn: vrf.Workers.ASN, RouterId: c.RouterID.String(),
-		ListenPort: int32(vrf.Workers.Port), ListenAddresses: listenAddresses(vrf.Workers.Listen),
-		BindToDevice: vrf.Device, Families: ribNone,
+		Asn: opts.ASN, RouterId: opts.RouterID.String(),
+		ListenPort: int32(opts.Port), ListenAddresses: listenAddresses(opts.Listen),
+		BindToDevice: opts.Device, Families: ribNone,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("vrf %s: worker speaker: %w", vrf.Name, err)
+		return nil, fmt.Errorf("vrf %s: worker speaker: %w", opts.VRF, err)
 	}
-	w := &Workers{vrf: vrf, srv: srv, sessions: newSessions(log), sink: sink, log: log,
-		static: map[netip.Addr]config.Peer{}, penalized: map[netip.Addr]*time.Timer{}}
+	w := &Workers{opts: opts, srv: srv, sessions: newSessions(log), sink: sink, log: log,
+		static: map[netip.Addr]config.Peer{}, ranges: map[string]config.Peer{},
+		restarts: map[netip.Addr]restartCap{}, resetting: map[netip.Addr]bool{}, eorPending: map[netip.Addr]evpn.Families{},
+		penalized: map[netip.Addr]*time.Timer{}}
 	w.sessions.onDown = w.down
 	w.sessions.onUp = w.up
 	if err := w.configure(ctx); err != nil {
 		srv.Stop()
-		return nil, fmt.Errorf("vrf %s: worker speaker: %w", vrf.Name, err)
+		return nil, fmt.Errorf("vrf %s: worker speaker: %w", opts.VRF, err)
 	}
 	return w, nil
 }
@@ -70,58 +105,224 @@ func (w *Workers) configure(ctx context.Context) error {
 	}}); err != nil {
 		return fmt.Errorf("import policy: %w", err)
 	}
-	callbacks := server.WatchEventMessageCallbacks{OnPathUpdate: w.updates, OnPeerUpdate: w.peerEvent}
-	// One watcher for both, so a worker's last UPDATE is handled before its session-down.
-	if err := w.srv.WatchEvent(ctx, callbacks, server.WatchUpdate(false, "", ""), server.WatchPeer()); err != nil {
+	callbacks := server.WatchEventMessageCallbacks{OnPathUpdate: w.updates, OnPeerUpdate: w.peerEvent, OnPathEor: w.endOfRIB}
+	// One watcher for all three, so a worker's UPDATEs, its End-of-RIB and
+	// its session's end are handled in the order they happened.
+	if err := w.srv.WatchEvent(ctx, callbacks, server.WatchUpdate(false, "", ""), server.WatchPeer(), server.WatchEor(false)); err != nil {
 		return fmt.Errorf("watch: %w", err)
 	}
-	for i, p := range w.vrf.Workers.Peers {
-		if p.Address.IsValid() {
-			w.static[p.Address] = p
-			if err := w.srv.AddPeer(ctx, &api.AddPeerRequest{Peer: w.peer(p)}); err != nil {
-				return fmt.Errorf("peer %s: %w", p.Address, err)
-			}
-			continue
-		}
-		group := fmt.Sprintf("range-%d", i)
-		if err := w.srv.AddPeerGroup(ctx, &api.AddPeerGroupRequest{PeerGroup: w.peerGroup(group, p)}); err != nil {
-			return fmt.Errorf("range %s: %w", p.Range, err)
-		}
-		if err := w.srv.AddDynamicNeighbor(ctx, &api.AddDynamicNeighborRequest{DynamicNeighbor: &api.DynamicNeighbor{
-			Prefix: p.Range.String(), PeerGroup: group,
-		}}); err != nil {
-			return fmt.Errorf("range %s: %w", p.Range, err)
+	for _, p := range w.opts.Peers {
+		if err := w.AddPeer(ctx, p); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// afiSafis are the families offered to workers: IPv4 and IPv6 unicast, each
-// only if some accept rule is of that family. A family nothing could be
-// accepted in would only cost a table per worker, and its routes would be
-// refused anyway.
-func (w *Workers) afiSafis() []*api.AfiSafi {
-	var v4, v6 bool
-	for _, r := range w.vrf.Workers.Accept {
-		v4 = v4 || r.Prefix.Addr().Is4()
-		v6 = v6 || r.Prefix.Addr().Is6()
+// AddPeer starts accepting (and, for a static peer, making) the session of a
+// worker or a range of them.
+func (w *Workers) AddPeer(ctx context.Context, p config.Peer) error {
+	if p.Address.IsValid() {
+		if err := w.srv.AddPeer(ctx, &api.AddPeerRequest{Peer: w.peer(p)}); err != nil {
+			return fmt.Errorf("peer %s: %w", p.Address, err)
+		}
+		w.mu.Lock()
+		w.static[p.Address] = p
+		w.mu.Unlock()
+		return nil
 	}
+	group := rangeGroup(p)
+	if err := w.srv.AddPeerGroup(ctx, &api.AddPeerGroupRequest{PeerGroup: w.peerGroup(group, p)}); err != nil {
+		return fmt.Errorf("range %s: %w", p.Range, err)
+	}
+	if err := w.srv.AddDynamicNeighbor(ctx, &api.AddDynamicNeighborRequest{DynamicNeighbor: &api.DynamicNeighbor{
+		Prefix: p.Range.String(), PeerGroup: group,
+	}}); err != nil {
+		return fmt.Errorf("range %s: %w", p.Range, err)
+	}
+	w.mu.Lock()
+	w.ranges[p.Range.String()] = p
+	w.mu.Unlock()
+	return nil
+}
+
+// RemovePeer closes the sessions of a worker or a range and forgets it: its
+// routes are withdrawn.
+func (w *Workers) RemovePeer(ctx context.Context, p config.Peer) error {
+	return w.remove(ctx, p, false)
+}
+
+// ResetPeer closes the sessions of a worker or a range and starts them again
+// under p's settings. Workers that do graceful restart keep their routes
+// until they are back and have sent End-of-RIB, for the restart time they
+// announced: a reset made for a config change costs the fabric nothing.
+func (w *Workers) ResetPeer(ctx context.Context, p config.Peer) error {
+	if err := w.remove(ctx, p, true); err != nil {
+		return err
+	}
+	return w.AddPeer(ctx, p)
+}
+
+// remove deletes a peer or a range with its dynamic sessions; with reset the
+// workers' routes are kept as for a graceful restart.
+func (w *Workers) remove(ctx context.Context, p config.Peer, reset bool) error {
+	members := []netip.Addr{p.Address}
+	if !p.Address.IsValid() {
+		members = w.rangeMembers(ctx, rangeGroup(p))
+	}
+	w.mu.Lock()
+	for _, m := range members {
+		if reset && w.sessions.IsUp(m) {
+			w.resetting[m] = true
+		}
+	}
+	if p.Address.IsValid() {
+		delete(w.static, p.Address)
+		if t := w.penalized[p.Address]; t != nil {
+			t.Stop()
+			delete(w.penalized, p.Address)
+		}
+	} else {
+		delete(w.ranges, p.Range.String())
+	}
+	w.mu.Unlock()
+	if p.Address.IsValid() {
+		if err := w.srv.DeletePeer(ctx, &api.DeletePeerRequest{Address: p.Address.String()}); err != nil {
+			return fmt.Errorf("peer %s: %w", p.Address, err)
+		}
+		if !reset { // also when it was restarting: its stale routes go
+			w.sink.WorkerDown(p.Address, 0)
+		}
+		return nil
+	}
+	// Deleting a range leaves its sessions up: close them too.
+	if err := w.srv.DeleteDynamicNeighbor(ctx, &api.DeleteDynamicNeighborRequest{
+		Prefix: p.Range.String(), PeerGroup: rangeGroup(p)}); err != nil {
+		return fmt.Errorf("range %s: %w", p.Range, err)
+	}
+	for _, m := range members {
+		_ = w.srv.DeletePeer(ctx, &api.DeletePeerRequest{Address: m.String()})
+	}
+	if err := w.srv.DeletePeerGroup(ctx, &api.DeletePeerGroupRequest{Name: rangeGroup(p)}); err != nil {
+		return fmt.Errorf("range %s: %w", p.Range, err)
+	}
+	return nil
+}
+
+// rangeMembers lists the dynamic neighbors of a range's peer group.
+func (w *Workers) rangeMembers(ctx context.Context, group string) []netip.Addr {
+	var out []netip.Addr
+	_ = w.srv.ListPeer(ctx, &api.ListPeerRequest{}, func(p *api.Peer) {
+		if p.Conf != nil && p.Conf.PeerGroup == group && p.State != nil {
+			if a, err := netip.ParseAddr(p.State.NeighborAddress); err == nil {
+				out = append(out, a.Unmap())
+			}
+		}
+	})
+	return out
+}
+
+// UpdateTimers gives a peer new keepalive and hold timers, from its next
+// session on; the session that is up keeps what it negotiated.
+func (w *Workers) UpdateTimers(ctx context.Context, p config.Peer) error {
+	w.mu.Lock()
+	if p.Address.IsValid() {
+		w.static[p.Address] = p
+	} else {
+		w.ranges[p.Range.String()] = p
+	}
+	w.mu.Unlock()
+	return w.update(ctx, p)
+}
+
+// update hands GoBGP a peer's or a range's settings that change without a
+// reset (timers, prefix limits).
+func (w *Workers) update(ctx context.Context, p config.Peer) error {
+	var err error
+	if p.Address.IsValid() {
+		_, err = w.srv.UpdatePeer(ctx, &api.UpdatePeerRequest{Peer: w.peer(p)})
+	} else {
+		_, err = w.srv.UpdatePeerGroup(ctx, &api.UpdatePeerGroupRequest{PeerGroup: w.peerGroup(rangeGroup(p), p)})
+	}
+	if err != nil {
+		return fmt.Errorf("peer %s: %w", p.Key(), err)
+	}
+	return nil
+}
+
+// Reconfigure takes the options that shape each session (families, prefix
+// limits, graceful restart, the peers) for the sessions it starts from now
+// on; it touches none. The server's own (listen addresses, port, AS,
+// device) stay: changing those takes a new speaker.
+func (w *Workers) Reconfigure(o WorkersOptions) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	o.VRF, o.RouterID, o.ASN, o.Listen, o.Port, o.Device, o.Log = w.opts.VRF, w.opts.RouterID, w.opts.ASN, w.opts.Listen, w.opts.Port, w.opts.Device, w.opts.Log
+	w.opts = o
+}
+
+// PushLimits hands every peer the prefix limit of the options. Static
+// workers take it at once (a worker already over it is closed); the workers
+// of a range from their next session.
+func (w *Workers) PushLimits(ctx context.Context) error {
+	w.mu.Lock()
+	peers := make([]config.Peer, 0, len(w.static)+len(w.ranges))
+	for _, p := range w.static {
+		peers = append(peers, p)
+	}
+	for _, p := range w.ranges {
+		peers = append(peers, p)
+	}
+	w.mu.Unlock()
+	for _, p := range peers {
+		if err := w.update(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func rangeGroup(p config.Peer) string { return "range " + p.Range.String() }
+
+// settings returns the speaker's options as they are now.
+func (w *Workers) settings() WorkersOptions {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.opts
+}
+
+// afiSafis are the families offered to workers, with the prefix limit.
+func (o WorkersOptions) afiSafis() []*api.AfiSafi {
 	var out []*api.AfiSafi
-	for _, fam := range []*api.Family{familyIPv4, familyIPv6} {
-		if fam == familyIPv4 && !v4 || fam == familyIPv6 && !v6 {
+	for _, f := range []struct {
+		fam *api.Family
+		is  evpn.Families
+	}{{familyIPv4, evpn.IPv4}, {familyIPv6, evpn.IPv6}} {
+		if !o.Families.Has(f.is) {
 			continue
 		}
-		a := &api.AfiSafi{Config: &api.AfiSafiConfig{Family: fam, Enabled: true}}
-		if max := w.vrf.Workers.MaxPrefixes; max > 0 {
-			a.PrefixLimits = &api.PrefixLimit{Family: fam, MaxPrefixes: max}
+		a := &api.AfiSafi{Config: &api.AfiSafiConfig{Family: f.fam, Enabled: true}}
+		if max := o.MaxPrefixes; max > 0 {
+			a.PrefixLimits = &api.PrefixLimit{Family: f.fam, MaxPrefixes: max}
 		}
 		out = append(out, a)
 	}
 	return out
 }
 
-func (w *Workers) transport(p config.Peer) (*api.Transport, *api.EbgpMultihop, *api.TtlSecurity) {
-	t := &api.Transport{PassiveMode: p.Passive, BindInterface: w.vrf.Device, RemotePort: uint32(w.vrf.Workers.Port)}
+// transport is how t5gw reaches a worker: bound to the VRF device, and, when
+// it connects out, from its listen address of the worker's family, the
+// stable address the worker peers with.
+func (o WorkersOptions) transport(p config.Peer) (*api.Transport, *api.EbgpMultihop, *api.TtlSecurity) {
+	t := &api.Transport{PassiveMode: p.Passive, BindInterface: o.Device, RemotePort: uint32(o.Port)}
+	if p.Address.IsValid() {
+		for _, a := range o.Listen {
+			if a.Is4() == p.Address.Is4() {
+				t.LocalAddress = a.String()
+				break
+			}
+		}
+	}
 	var mh *api.EbgpMultihop
 	if p.Multihop > 0 {
 		mh = &api.EbgpMultihop{Enabled: true, MultihopTtl: uint32(p.Multihop)}
@@ -133,26 +334,46 @@ func (w *Workers) transport(p config.Peer) (*api.Transport, *api.EbgpMultihop, *
 	return t, mh, ttl
 }
 
+// helperRestartTime is the restart time t5gw announces to workers. As a
+// helper it has nothing for them to keep, so the value only has to be fixed:
+// GoBGP's default follows the hold time, and a change to it would reset the
+// session when only the timers changed.
+const helperRestartTime = 120
+
+// gracefulRestart is the capability t5gw sends workers: a helper's, with no
+// family of its own (t5gw sends workers nothing to keep).
+func (o WorkersOptions) gracefulRestart() *api.GracefulRestart {
+	if !o.GracefulRestart {
+		return nil
+	}
+	return &api.GracefulRestart{Enabled: true, HelperOnly: true, RestartTime: helperRestartTime}
+}
+
 func (w *Workers) peer(p config.Peer) *api.Peer {
-	t, mh, ttl := w.transport(p)
+	o := w.settings()
+	t, mh, ttl := o.transport(p)
 	return &api.Peer{
-		Conf:         &api.PeerConf{NeighborAddress: p.Address.String(), PeerAsn: p.ASN, AuthPassword: p.Password},
-		Transport:    t,
-		EbgpMultihop: mh,
-		TtlSecurity:  ttl,
-		Timers:       &api.Timers{Config: &api.TimersConfig{ConnectRetry: connectRetry}},
-		AfiSafis:     w.afiSafis(),
+		Conf:            &api.PeerConf{NeighborAddress: p.Address.String(), PeerAsn: p.ASN, AuthPassword: p.Password},
+		Transport:       t,
+		EbgpMultihop:    mh,
+		TtlSecurity:     ttl,
+		Timers:          sessionTimers(p.Timers),
+		GracefulRestart: o.gracefulRestart(),
+		AfiSafis:        o.afiSafis(),
 	}
 }
 
 func (w *Workers) peerGroup(name string, p config.Peer) *api.PeerGroup {
-	t, mh, ttl := w.transport(p)
+	o := w.settings()
+	t, mh, ttl := o.transport(p)
 	return &api.PeerGroup{
-		Conf:         &api.PeerGroupConf{PeerGroupName: name, PeerAsn: p.ASN, AuthPassword: p.Password},
-		Transport:    t,
-		EbgpMultihop: mh,
-		TtlSecurity:  ttl,
-		AfiSafis:     w.afiSafis(),
+		Conf:            &api.PeerGroupConf{PeerGroupName: name, PeerAsn: p.ASN, AuthPassword: p.Password},
+		Transport:       t,
+		EbgpMultihop:    mh,
+		TtlSecurity:     ttl,
+		Timers:          sessionTimers(p.Timers),
+		GracefulRestart: o.gracefulRestart(),
+		AfiSafis:        o.afiSafis(),
 	}
 }
 
@@ -197,6 +418,26 @@ func (w *Workers) updates(paths []*apiutil.Path, _ time.Time) {
 	}
 }
 
+// endOfRIB passes a worker's End-of-RIB marker on.
+func (w *Workers) endOfRIB(p *apiutil.Path, _ time.Time) {
+	var fam evpn.Families
+	switch p.Family {
+	case bgppkt.RF_IPv4_UC:
+		fam = evpn.IPv4
+	case bgppkt.RF_IPv6_UC:
+		fam = evpn.IPv6
+	default:
+		return
+	}
+	worker := p.PeerAddress.Unmap().WithZone("")
+	w.mu.Lock()
+	if pending, ok := w.eorPending[worker]; ok {
+		w.eorPending[worker] = pending &^ fam
+	}
+	w.mu.Unlock()
+	w.sink.EndOfRIB(worker, fam)
+}
+
 func (w *Workers) peerEvent(ev *apiutil.WatchEventMessage_PeerEvent, t time.Time) {
 	if ev.Type == apiutil.PEER_EVENT_STATE && ev.Peer.State.AdminState == api.PeerState_ADMIN_STATE_PFX_CT {
 		w.overLimit(ev.Peer.State.NeighborAddress.Unmap().WithZone(""), ev.Peer.State.PeerASN)
@@ -204,97 +445,24 @@ func (w *Workers) peerEvent(ev *apiutil.WatchEventMessage_PeerEvent, t time.Time
 	w.sessions.peerEvent(ev, t)
 }
 
-func (w *Workers) down(worker netip.Addr, _ string) { w.sink.WorkerDown(worker) }
-
-// up closes the session of a worker still serving its max-prefixes penalty:
-// one that reconnected in the moment between GoBGP deleting its dynamic
-// neighbor and hold putting the admin-down peer in place.
-func (w *Workers) up(worker netip.Addr) {
-	w.mu.Lock()
-	_, penalized := w.penalized[worker]
-	w.mu.Unlock()
-	if !penalized {
-		return
-	}
-	w.log.Warn("worker back before max-prefixes-restart: closing", "worker", worker)
-	go func() {
-		_ = w.srv.ShutdownPeer(context.Background(), &api.ShutdownPeerRequest{
-			Address: worker.String(), Communication: "max-prefixes restart pending"})
-	}()
-}
-
-// overLimit keeps a worker that went over max-prefixes out (GoBGP has sent it
-// the RFC 4486 Cease, maximum number of prefixes reached) and lets it back
-// after max-prefixes-restart.
-func (w *Workers) overLimit(worker netip.Addr, asn uint32) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if _, ok := w.penalized[worker]; ok {
-		return
-	}
-	w.limitHits++
-	delay := w.vrf.Workers.MaxPrefixesRestart
-	w.log.Warn("worker over max-prefixes: session closed", "worker", worker,
-		"max-prefixes", w.vrf.Workers.MaxPrefixes, "back-in", delay)
-	_, static := w.static[worker]
-	if !static {
-		go w.hold(worker, asn)
-	}
-	w.penalized[worker] = time.AfterFunc(delay, func() { w.release(worker, static) })
-}
-
-// hold keeps a dynamic worker's address out with an administratively down
-// peer: GoBGP deletes a dynamic neighbor when its session ends, after which the
-// worker could come straight back. The down peer can only be added once that
-// deletion is done, so it tries for a few seconds.
-func (w *Workers) hold(worker netip.Addr, asn uint32) {
-	req := &api.AddPeerRequest{Peer: &api.Peer{
-		Conf:     &api.PeerConf{NeighborAddress: worker.String(), PeerAsn: asn, AdminDown: true},
-		AfiSafis: w.afiSafis(),
-	}}
-	var err error
-	for range 500 {
-		if err = w.srv.AddPeer(context.Background(), req); err == nil {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	w.log.Warn("cannot hold back worker over max-prefixes", "worker", worker, "err", err)
-}
-
-func (w *Workers) release(worker netip.Addr, static bool) {
-	w.mu.Lock()
-	delete(w.penalized, worker)
-	w.mu.Unlock()
-	var err error
-	if static {
-		err = w.srv.EnablePeer(context.Background(), &api.EnablePeerRequest{Address: worker.String()})
-	} else {
-		err = w.srv.DeletePeer(context.Background(), &api.DeletePeerRequest{Address: worker.String()})
-	}
-	if err != nil {
-		w.log.Warn("cannot let worker back", "worker", worker, "err", err)
-		return
-	}
-	w.log.Info("worker let back after max-prefixes", "worker", worker)
-}
-
 // SessionsUp is how many worker sessions are established.
 func (w *Workers) SessionsUp() int { return w.sessions.Up() }
 
-// MaxPrefixHits is how many times a worker was cut off for max-prefixes.
-func (w *Workers) MaxPrefixHits() uint64 {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.limitHits
-}
+// SessionDowns is how many worker sessions have ended.
+func (w *Workers) SessionDowns() uint64 { return w.sessions.Downs() }
 
-// Stop closes every worker session and cancels pending releases.
-func (w *Workers) Stop() {
+// Stop closes every worker session and cancels pending releases. With keep,
+// workers that do graceful restart keep their routes as for a reset (the
+// worker speaker restarts, or t5gwd does).
+func (w *Workers) Stop(keep bool) {
 	w.mu.Lock()
+	w.stopping = true
 	for _, t := range w.penalized {
 		t.Stop()
 	}
 	w.mu.Unlock()
+	for _, worker := range w.sessions.Established() {
+		w.sink.WorkerDown(worker, w.keepFor(worker, keep))
+	}
 	w.srv.Stop()
 }

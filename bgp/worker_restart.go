@@ -1,0 +1,131 @@
+package bgp
+
+import (
+	"net/netip"
+	"time"
+
+	api "github.com/osrg/gobgp/v4/api"
+	"github.com/osrg/gobgp/v4/pkg/apiutil"
+	bgppkt "github.com/osrg/gobgp/v4/pkg/packet/bgp"
+	"github.com/t5gw/t5gw/evpn"
+)
+
+// restartCap is what a worker's OPEN said of graceful restart (RFC 4724).
+type restartCap struct {
+	time      time.Duration // how long to keep its routes while it restarts
+	families  evpn.Families // the families it restarts gracefully in
+	preserved evpn.Families // those whose forwarding state it kept (F bit)
+}
+
+// restartCapOf reads the graceful restart capability a peer sent.
+func restartCapOf(peer *apiutil.Peer) restartCap {
+	var c restartCap
+	for _, cap := range peer.State.RemoteCap {
+		gr, ok := cap.(*bgppkt.CapGracefulRestart)
+		if !ok {
+			continue
+		}
+		c.time = time.Duration(gr.Time) * time.Second
+		for _, t := range gr.Tuples {
+			var f evpn.Families
+			switch bgppkt.NewFamily(t.AFI, t.SAFI) {
+			case bgppkt.RF_IPv4_UC:
+				f = evpn.IPv4
+			case bgppkt.RF_IPv6_UC:
+				f = evpn.IPv6
+			}
+			c.families |= f
+			if t.Flags&0x80 != 0 {
+				c.preserved |= f
+			}
+		}
+	}
+	return c
+}
+
+// up is called when a worker's session is established: it notes what the
+// worker said of graceful restart, closes it if it is serving a max-prefixes
+// penalty, and tells the sink which of its stale routes may stay. After a
+// reset t5gw made itself the worker did not restart, so all may; after the
+// worker restarted, only the families it kept forwarding in (RFC 4724 4.2).
+func (w *Workers) up(worker netip.Addr, peer *apiutil.Peer) {
+	c := restartCapOf(peer)
+	w.mu.Lock()
+	w.restarts[worker] = c
+	w.eorPending[worker] = negotiated(peer) & w.opts.Families
+	reset := w.resetting[worker]
+	delete(w.resetting, worker)
+	_, penalized := w.penalized[worker]
+	w.mu.Unlock()
+	if penalized {
+		w.closePenalized(worker)
+		return
+	}
+	preserved := c.preserved
+	if reset {
+		preserved = c.families
+	}
+	w.sink.WorkerUp(worker, preserved)
+}
+
+// down is called when a worker's session ends: its routes stay while it
+// restarts gracefully, or while t5gw resets its session on purpose, if it
+// does graceful restart; otherwise they go at once.
+func (w *Workers) down(worker netip.Addr, reason api.PeerState_DisconnectReason) {
+	w.mu.Lock()
+	stopping := w.stopping
+	reset := w.resetting[worker]
+	w.mu.Unlock()
+	if stopping {
+		return // Stop has told the sink already
+	}
+	w.mu.Lock()
+	delete(w.eorPending, worker)
+	w.mu.Unlock()
+	graceful := reason == api.PeerState_DISCONNECT_REASON_GRACEFUL_RESTART
+	w.sink.WorkerDown(worker, w.keepFor(worker, graceful || reset))
+}
+
+// keepFor is how long a worker's routes stay after its session ends: the
+// restart time it announced, when the end is graceful (its restart, or a
+// reset of t5gw's own) and it restarts gracefully in some family; else 0.
+func (w *Workers) keepFor(worker netip.Addr, graceful bool) time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	c := w.restarts[worker]
+	if !graceful || !w.opts.GracefulRestart || c.families == 0 {
+		return 0
+	}
+	return c.time
+}
+
+// negotiated is the families a peer's OPEN offered.
+func negotiated(peer *apiutil.Peer) evpn.Families {
+	var f evpn.Families
+	for _, cap := range peer.State.RemoteCap {
+		if mp, ok := cap.(*bgppkt.CapMultiProtocol); ok {
+			switch mp.CapValue {
+			case bgppkt.RF_IPv4_UC:
+				f |= evpn.IPv4
+			case bgppkt.RF_IPv6_UC:
+				f |= evpn.IPv6
+			}
+		}
+	}
+	return f
+}
+
+// Synced tells whether the worker's session is established and the worker
+// has sent End-of-RIB in every family of the session: t5gw has all its routes.
+func (w *Workers) Synced(worker netip.Addr) bool {
+	if !w.sessions.IsUp(worker) {
+		return false
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	pending, ok := w.eorPending[worker]
+	return ok && pending == 0
+}
+
+// Established lists the workers whose session is up.
+func (w *Workers) Established() []netip.Addr { return w.sessions.Established() }
