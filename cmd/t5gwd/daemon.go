@@ -2,342 +2,295 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"net/netip"
-	"reflect"
+	"slices"
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/t5gw/t5gw/bgp"
 	"github.com/t5gw/t5gw/config"
+	"github.com/t5gw/t5gw/evpn"
 	"github.com/t5gw/t5gw/evpn/rib"
-	"github.com/t5gw/t5gw/vrf"
 )
 
-// daemon owns the running speakers: one fabric speaker, and per VRF a worker
-// speaker feeding a rib pipeline that advertises through the fabric.
+// daemon owns the running speakers: one fabric speaker, and a tenant per VRF
+// whose pipeline advertises through it. Its methods run on run's goroutine
+// (main.go); metrics and readiness read it under mu.
 type daemon struct {
 	log     *slog.Logger
+	level   *slog.LevelVar
 	metrics *metrics
-	http    *http.Server
+	http    *endpoint
+	link    *fabricLink
+	// workersBack receives once the workers a restart waits for are back
+	// (or the wait is over): then the fabric neighbors are added.
+	workersBack chan struct{}
 
-	mu       sync.Mutex
-	cfg      *config.Config
-	fabric   *bgp.Fabric
-	vrfs     map[string]*vrfInstance
-	watchers map[string]context.CancelFunc // device watches, per VRF name
+	mu         sync.Mutex
+	cfg        *config.Config
+	fabric     *bgp.Fabric
+	tenants    map[string]*tenant
+	connected  bool         // the fabric neighbors are added
+	restarting bool         // this start is a restart: neighbors are told so
+	saved      restartState // what the state file holds
 }
 
-// vrfInstance is one running VRF.
-type vrfInstance struct {
-	cfg     config.VRF
-	vtep    netip.Addr // the Type-5 next hop in use
-	rib     *rib.VRF
-	workers *bgp.Workers
-	links   *vrf.Links // when the VRF has a device
-	cancel  context.CancelFunc
-	done    chan struct{}
-}
-
-func startDaemon(ctx context.Context, c *config.Config, log *slog.Logger) (*daemon, error) {
-	d := &daemon{log: log, vrfs: map[string]*vrfInstance{}, watchers: map[string]context.CancelFunc{}}
-	reg := prometheus.NewRegistry()
-	// The Go runtime's and the process's own figures (go_*, process_*):
-	// memory is what an operator of a large VRF watches first.
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	d.metrics = newMetrics(reg, d)
+func startDaemon(ctx context.Context, c *config.Config, log *slog.Logger, level *slog.LevelVar) (*daemon, error) {
+	d := &daemon{log: log, level: level, tenants: map[string]*tenant{}, link: &fabricLink{}}
+	d.metrics = newMetrics(d)
 	if c.Metrics != "" {
-		ln, err := net.Listen("tcp", c.Metrics)
+		ep, err := listen(c.Metrics, d.metrics.handler(d.ready))
 		if err != nil {
 			return nil, fmt.Errorf("metrics: %w", err)
 		}
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-		d.http = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-		go func() { _ = d.http.Serve(ln) }()
+		d.http = ep
 	}
-	if err := d.startAll(ctx, c); err != nil {
-		d.stop()
+	if err := d.start(ctx, c); err != nil {
+		d.http.close()
 		return nil, err
 	}
 	return d, nil
 }
 
-func (d *daemon) startAll(ctx context.Context, c *config.Config) error {
-	fabric, err := bgp.NewFabric(ctx, c, d.log)
+// start starts the fabric speaker and every VRF. When the state file says
+// t5gwd is restarting, the fabric neighbors wait until the workers that were
+// up are back (or worker-wait has passed); otherwise they are added at once.
+func (d *daemon) start(ctx context.Context, c *config.Config) error {
+	state, restarting, err := loadState(c.StateDir)
+	if err != nil {
+		d.log.Warn("restart state unreadable: starting cold", "err", err)
+	}
+	restarting = restarting && c.GracefulRestart.RestartTime > 0
+	fabric, err := bgp.NewFabric(ctx, fabricOptions(c, d.log))
 	if err != nil {
 		return err
 	}
+	d.link.set(fabric)
 	d.mu.Lock()
-	d.cfg, d.fabric = c, fabric
-	d.mu.Unlock()
+	d.cfg, d.fabric, d.connected, d.restarting, d.saved = c, fabric, false, restarting, state
 	for _, v := range c.VRFs {
-		if err := d.startVRF(ctx, c, v); err != nil {
-			return err
+		d.tenants[v.Name] = startTenant(ctx, tenantSettingsFor(c, v, config.VRFPlan{}, d.log), d.link, d.log)
+	}
+	d.mu.Unlock()
+	d.workersBack = make(chan struct{}, 1)
+	if !restarting {
+		d.workersBack <- struct{}{}
+		return nil
+	}
+	d.log.Info("restarting: waiting for the workers that were up before sending End-of-RIB to the fabric",
+		"workers", state.Workers, "at-most", c.GracefulRestart.WorkerWait)
+	go d.waitForWorkers(ctx, state, c.GracefulRestart.WorkerWait, d.workersBack)
+	return nil
+}
+
+// waitForWorkers signals back once every worker of state has its session up
+// and has sent End-of-RIB, or when wait has passed.
+func (d *daemon) waitForWorkers(ctx context.Context, state restartState, wait time.Duration, back chan<- struct{}) {
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		missing := d.missingWorkers(state)
+		if len(missing) == 0 {
+			d.log.Info("restarting: every worker is back")
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline.C:
+			d.log.Warn("restarting: worker-wait is over; going on without these workers", "missing", missing)
+			back <- struct{}{}
+			return
+		case <-tick.C:
 		}
 	}
-	return nil
+	back <- struct{}{}
 }
 
-// deviceRetry is how long a VRF whose device is back, but which cannot start
-// yet (its addresses not there), waits before trying again.
-const deviceRetry = 2 * time.Second
-
-// startVRF starts a VRF. One with a device must find it (a VRF with its
-// L3VNI) now; then a watch follows the device: gone, the VRF stops and its
-// routes are withdrawn; back, it starts again; a new VTEP address re-advertises
-// every route with it as next hop.
-func (d *daemon) startVRF(ctx context.Context, c *config.Config, v config.VRF) error {
-	if v.Device == "" {
-		return d.runVRF(ctx, c, v, c.VTEP, nil)
-	}
-	links, err := vrf.New()
-	if err != nil {
-		return fmt.Errorf("vrf %s: %w", v.Name, err)
-	}
-	tenant, err := links.Tenant(v.Device, v.L3VNI)
-	if err != nil {
-		links.Close()
-		return fmt.Errorf("vrf %s (%s): %w", v.Name, v.File, err)
-	}
-	if err := d.runVRF(ctx, c, v, tenant.L3VNI.VTEP, links); err != nil {
-		return err
-	}
-	wctx, cancel := context.WithCancel(ctx)
+// missingWorkers lists the workers of state that are not back yet.
+func (d *daemon) missingWorkers(state restartState) []netip.Addr {
 	d.mu.Lock()
-	d.watchers[v.Name] = cancel
-	d.mu.Unlock()
-	watch, err := vrf.New()
-	if err == nil {
-		go func() { <-wctx.Done(); watch.Close() }()
-		err = watch.Watch(wctx, v.Device, v.L3VNI, func(t vrf.Tenant, err error) { d.deviceChanged(wctx, c, v, t, err) })
+	defer d.mu.Unlock()
+	var missing []netip.Addr
+	for name, workers := range state.Workers {
+		t := d.tenants[name]
+		if t == nil {
+			continue // the VRF is gone from the config
+		}
+		w := t.snapshot().workers
+		for _, a := range workers {
+			if w == nil || !w.Synced(a) {
+				missing = append(missing, a)
+			}
+		}
 	}
-	if err != nil {
-		d.log.Warn("cannot watch the VRF device; changes to it will go unnoticed", "vrf", v.Name, "err", err)
-	}
-	return nil
+	return missing
 }
 
-func (d *daemon) deviceChanged(ctx context.Context, c *config.Config, v config.VRF, t vrf.Tenant, err error) {
-	if ctx.Err() != nil {
+// connect adds the fabric neighbors once every pipeline has handed its routes
+// to the fabric speaker, so a neighbor gets them all before End-of-RIB. After a
+// restart it tells them so: they keep what they hold of t5gw until then.
+func (d *daemon) connect(ctx context.Context) {
+	d.flushAll()
+	d.mu.Lock()
+	fabric, neighbors, restarting := d.fabric, d.cfg.Fabric.Neighbors, d.restarting
+	d.connected = true
+	d.mu.Unlock()
+	for _, n := range neighbors {
+		if err := fabric.AddNeighbor(ctx, n, restarting); err != nil {
+			d.log.Error("fabric neighbor", "neighbor", n.Address, "err", err)
+		}
+	}
+	d.log.Info("fabric neighbors added", "neighbors", len(neighbors), "restarting", restarting)
+}
+
+// flushAll waits until every pipeline has reconciled what it was handed.
+func (d *daemon) flushAll() {
+	d.mu.Lock()
+	var flushed []<-chan struct{}
+	for _, t := range d.tenants {
+		flushed = append(flushed, t.pipe.Flush())
+	}
+	d.mu.Unlock()
+	for _, f := range flushed {
+		<-f
+	}
+}
+
+// saveState writes the workers that are up to the state file when they
+// changed, so that a restart (even after SIGKILL) knows whom to wait for.
+func (d *daemon) saveState() {
+	d.mu.Lock()
+	now := restartState{Workers: map[string][]netip.Addr{}}
+	for name, t := range d.tenants {
+		if w := t.snapshot().workers; w != nil {
+			up := w.Established()
+			slices.SortFunc(up, netip.Addr.Compare)
+			now.Workers[name] = up
+		}
+	}
+	dir, same := d.cfg.StateDir, now.equal(d.saved)
+	d.mu.Unlock()
+	if same {
 		return
 	}
-	inst := d.vrf(v.Name)
-	switch {
-	case err != nil && inst != nil:
-		d.log.Warn("vrf device gone: closing its sessions and withdrawing its routes", "vrf", v.Name, "err", err)
-		d.stopVRF(v.Name)
-	case err != nil:
-	case inst == nil:
-		d.log.Info("vrf device back: starting", "vrf", v.Name, "device", v.Device)
-		links, lerr := vrf.New()
-		if lerr == nil {
-			lerr = d.runVRF(ctx, c, v, t.L3VNI.VTEP, links)
-		}
-		if lerr != nil {
-			// Often the device is back before its addresses are: try again.
-			d.log.Warn("vrf device back but the vrf does not start yet; retrying", "vrf", v.Name, "err", lerr, "in", deviceRetry)
-			time.AfterFunc(deviceRetry, func() {
-				links, err := vrf.New()
-				if err != nil {
-					return
-				}
-				defer links.Close()
-				t, err := links.Tenant(v.Device, v.L3VNI)
-				d.deviceChanged(ctx, c, v, t, err)
-			})
-		}
-	case inst.vtep != t.L3VNI.VTEP:
-		d.log.Info("VTEP address changed: re-advertising with it", "vrf", v.Name, "old", inst.vtep, "new", t.L3VNI.VTEP)
-		ev := c.EVPN(v)
-		ev.VTEP = t.L3VNI.VTEP
-		inst.rib.SetVRF(ev)
-		d.mu.Lock()
-		inst.vtep = t.L3VNI.VTEP
-		d.mu.Unlock()
-	}
-}
-
-// runVRF starts a VRF's pipeline and worker speaker with vtep as next hop.
-func (d *daemon) runVRF(ctx context.Context, c *config.Config, v config.VRF, vtep netip.Addr, links *vrf.Links) error {
-	ev := c.EVPN(v)
-	ev.VTEP = vtep
-	var kernel []rib.Fabric
-	if v.InstallRoutes {
-		tenant, err := links.Lookup(v.Device)
-		var routes *vrf.Routes
-		if err == nil {
-			routes, err = links.Routes(tenant.Table)
-		}
-		if err != nil {
-			links.Close()
-			return fmt.Errorf("vrf %s: install-routes: %w", v.Name, err)
-		}
-		kernel = append(kernel, routes)
-	}
-	vctx, cancel := context.WithCancel(ctx)
-	pipe := rib.NewVRF(ev, d.fabric, d.log, kernel...)
-	inst := &vrfInstance{cfg: v, vtep: vtep, rib: pipe, links: links, cancel: cancel, done: make(chan struct{})}
-	go func() { pipe.Run(vctx); close(inst.done) }()
-	workers, err := bgp.NewWorkers(vctx, c, v, pipe, d.log)
-	if err != nil {
-		cancel()
-		<-inst.done
-		if links != nil {
-			links.Close()
-		}
-		return err
-	}
-	inst.workers = workers
-	d.mu.Lock()
-	d.vrfs[v.Name] = inst
-	d.mu.Unlock()
-	d.log.Info("vrf started", "vrf", v.Name, "l3vni", v.L3VNI, "rd", v.RD, "vtep", vtep, "listen", v.Workers.Listen)
-	return nil
-}
-
-// removeVRF stops a VRF and its device watch, as when a reload removes it.
-func (d *daemon) removeVRF(name string) {
-	d.mu.Lock()
-	cancel := d.watchers[name]
-	delete(d.watchers, name)
-	d.mu.Unlock()
-	if cancel != nil {
-		cancel()
-	}
-	d.stopVRF(name)
-}
-
-// stopVRF closes the VRF's worker sessions, then withdraws its routes.
-func (d *daemon) stopVRF(name string) {
-	d.mu.Lock()
-	inst := d.vrfs[name]
-	delete(d.vrfs, name)
-	d.mu.Unlock()
-	if inst == nil {
+	if err := now.save(dir); err != nil {
+		d.log.Warn("cannot write the restart state; a restart will not wait for the workers", "err", err)
 		return
 	}
-	inst.workers.Stop()
-	inst.cancel()
-	<-inst.done
-	if inst.links != nil {
-		inst.links.Close()
-	}
-}
-
-// apply moves the running daemon to a new, valid config. VRFs whose files did
-// not change keep their sessions; a change to the global file restarts all.
-func (d *daemon) apply(ctx context.Context, next *config.Config) error {
 	d.mu.Lock()
-	cur := d.cfg
+	d.saved = now
 	d.mu.Unlock()
-	if !sameGlobal(cur, next) {
-		d.log.Info("reload: global settings changed, restarting every speaker")
-		d.stopSpeakers()
-		err := d.startAll(ctx, next)
-		if err == nil {
-			return nil
-		}
-		d.log.Error("reload: new config does not start; going back to the running one", "err", err)
-		d.stopSpeakers()
-		if back := d.startAll(ctx, cur); back != nil {
-			return errors.Join(err, fmt.Errorf("restoring the running config: %w", back))
-		}
-		return err
-	}
-	running := map[string]config.VRF{}
-	for _, v := range cur.VRFs {
-		running[v.Name] = v
-	}
-	want := map[string]config.VRF{}
-	for _, v := range next.VRFs {
-		want[v.Name] = v
-	}
-	var errs []error
-	for name, old := range running {
-		if v, ok := want[name]; !ok || !reflect.DeepEqual(v, old) {
-			d.log.Info("reload: stopping vrf", "vrf", name)
-			d.removeVRF(name)
-		}
-	}
-	for _, v := range next.VRFs {
-		if d.active(v.Name) {
-			continue // unchanged and running, or waiting for its device
-		}
-		if err := d.startVRF(ctx, next, v); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	d.mu.Lock()
-	d.cfg = next
-	d.mu.Unlock()
-	d.log.Info("reload done", "vrfs", len(next.VRFs))
-	return errors.Join(errs...)
 }
 
-func sameGlobal(a, b *config.Config) bool {
-	x, y := *a, *b
-	x.VRFs, y.VRFs = nil, nil
-	x.LogLevel, y.LogLevel = 0, 0
-	return reflect.DeepEqual(x, y)
-}
-
-// active tells whether a VRF is running or watching for its device.
-func (d *daemon) active(name string) bool {
+// ready tells whether t5gwd is doing its whole job: every VRF runs, the
+// restart wait is over and some fabric neighbor holds t5gw's routes.
+func (d *daemon) ready() (bool, string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	_, watched := d.watchers[name]
-	return d.vrfs[name] != nil || watched
-}
-
-func (d *daemon) vrf(name string) *vrfInstance {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.vrfs[name]
-}
-
-func (d *daemon) vrfNames() []string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	names := make([]string, 0, len(d.vrfs))
-	for n := range d.vrfs {
-		names = append(names, n)
+	if !d.connected {
+		return false, "waiting for the workers that were up before the restart"
 	}
-	return names
+	for name, t := range d.tenants {
+		if s := t.snapshot(); s.workers == nil {
+			return false, fmt.Sprintf("vrf %s is not running: %v", name, s.err)
+		}
+	}
+	if !d.fabric.Synced() {
+		return false, "no fabric session has t5gw's routes yet"
+	}
+	return true, "ready"
 }
 
-func (d *daemon) stopSpeakers() {
+// stop ends the daemon. With graceful (SIGTERM: a restart or an upgrade),
+// fabric neighbors that do graceful restart keep t5gw's routes until it is
+// back, and the state file tells the next start to wait for the workers.
+// Without (stop for good) every route is withdrawn first and the state file
+// goes.
+func (d *daemon) stop(graceful bool) {
 	d.mu.Lock()
-	names := make([]string, 0, len(d.watchers))
-	for n := range d.watchers {
-		names = append(names, n)
-	}
+	graceful = graceful && d.cfg.GracefulRestart.RestartTime > 0
 	d.mu.Unlock()
-	for _, name := range append(names, d.vrfNames()...) {
-		d.removeVRF(name)
+	if graceful {
+		d.saveState()
+		d.stopSpeakers(true)
+	} else {
+		d.stopSpeakers(false)
+		if err := removeState(d.cfg.StateDir); err != nil {
+			d.log.Warn("cannot remove the restart state", "err", err)
+		}
 	}
+	d.http.close()
+}
+
+// stopSpeakers stops the fabric speaker and every VRF. Gracefully, the
+// fabric sessions close first, without a NOTIFICATION, and nothing is
+// withdrawn; otherwise the VRFs withdraw their routes first.
+func (d *daemon) stopSpeakers(graceful bool) {
 	d.mu.Lock()
-	fabric := d.fabric
-	d.fabric = nil
+	fabric, tenants := d.fabric, d.tenants
+	d.tenants = map[string]*tenant{}
+	d.connected = false
 	d.mu.Unlock()
-	if fabric != nil {
-		fabric.Stop()
+	if graceful {
+		fabric.Stop(true)
+	}
+	for _, t := range tenants {
+		t.stop(graceful)
+	}
+	if !graceful {
+		fabric.Stop(false)
 	}
 }
 
-// stop withdraws every route, closes every session and the metrics endpoint.
-func (d *daemon) stop() {
-	d.stopSpeakers()
-	if d.http != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = d.http.Shutdown(ctx)
+// tenantSettingsFor is what the tenant of v runs with under c.
+func tenantSettingsFor(c *config.Config, v config.VRF, plan config.VRFPlan, log *slog.Logger) tenantSettings {
+	var fams evpn.Families
+	v4, v6 := v.Workers.Families()
+	if v4 {
+		fams |= evpn.IPv4
 	}
+	if v6 {
+		fams |= evpn.IPv6
+	}
+	return tenantSettings{vrf: v, evpn: c.EVPN(v), plan: plan, workers: bgp.WorkersOptions{
+		VRF: v.Name, RouterID: c.RouterID, ASN: v.Workers.ASN, Listen: v.Workers.Listen, Port: v.Workers.Port,
+		Device: v.Device, Families: fams, Peers: v.Workers.Peers,
+		MaxPrefixes: v.Workers.MaxPrefixes, MaxPrefixesRestart: v.Workers.MaxPrefixesRestart,
+		GracefulRestart: v.Workers.GracefulRestart, Log: log,
+	}}
 }
+
+func fabricOptions(c *config.Config, log *slog.Logger) bgp.FabricOptions {
+	return bgp.FabricOptions{RouterID: c.RouterID, ASN: c.ASN, Listen: c.Fabric.Listen, Port: c.Fabric.Port,
+		RestartTime: c.GracefulRestart.RestartTime, Log: log}
+}
+
+// fabricLink is the fabric speaker as the pipelines see it: the daemon can
+// put a new speaker behind it (when the fabric listener moves) without them
+// knowing; they only resync.
+type fabricLink struct {
+	mu sync.RWMutex
+	f  *bgp.Fabric
+}
+
+var _ rib.Fabric = (*fabricLink)(nil)
+
+func (l *fabricLink) set(f *bgp.Fabric) {
+	l.mu.Lock()
+	l.f = f
+	l.mu.Unlock()
+}
+
+func (l *fabricLink) get() *bgp.Fabric {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.f
+}
+
+func (l *fabricLink) Advertise(routes []evpn.Type5Route) error { return l.get().Advertise(routes) }
+func (l *fabricLink) Withdraw(routes []evpn.Type5Route) error  { return l.get().Withdraw(routes) }

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"syscall"
+	"time"
 
 	"github.com/t5gw/t5gw/config"
 )
@@ -20,18 +21,22 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	if err := run(ctx, os.Args[1:], os.Stderr, hup); err != nil {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGUSR2)
+	if err := run(ctx, os.Args[1:], os.Stderr, sigs); err != nil {
 		fmt.Fprintln(os.Stderr, "t5gwd:", err)
 		stop()
 		os.Exit(1)
 	}
 }
 
-// run is the daemon: it returns when ctx ends, and reloads its config each
-// time reload receives.
-func run(ctx context.Context, args []string, stderr io.Writer, reload <-chan os.Signal) error {
+// stateInterval is how often the restart state is brought up to date.
+const stateInterval = time.Second
+
+// run is the daemon. It returns when ctx ends (SIGTERM: a graceful stop, for
+// a restart or an upgrade) or on SIGUSR2 (stop for good: every route
+// withdrawn at once). SIGHUP, or a change to a config file, reloads.
+func run(ctx context.Context, args []string, stderr io.Writer, sigs <-chan os.Signal) error {
 	fs := flag.NewFlagSet("t5gwd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "/etc/t5gw/t5gw.yaml", "global config `file`; VRF files are read from its vrf-dir")
@@ -67,31 +72,52 @@ func run(ctx context.Context, args []string, stderr io.Writer, reload <-chan os.
 	level.Set(c.LogLevel)
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	d, err := startDaemon(ctx, c, log)
+	d, err := startDaemon(ctx, c, log, level)
 	if err != nil {
 		return err
 	}
-	defer d.stop()
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	var changed <-chan struct{}
+	watch, err := watchConfig(watchCtx, *path, c.VRFDir, log)
+	if err != nil {
+		log.Warn("cannot watch the config files; reload with SIGHUP", "err", err)
+	} else {
+		changed = watch.changed
+	}
 	log.Info("t5gwd running", "config", *path, "vrfs", len(c.VRFs), "router-id", c.RouterID)
+	save := time.NewTicker(stateInterval)
+	defer save.Stop()
+	reload := func(why string) {
+		log.Info("reloading the config", "on", why)
+		d.reload(ctx, *path)
+		if watch != nil {
+			d.mu.Lock()
+			watch.follow(d.cfg.VRFDir)
+			d.mu.Unlock()
+		}
+	}
 	for {
 		select {
 		case <-ctx.Done():
-			log.Info("shutting down: withdrawing every route")
+			log.Info("shutting down gracefully: fabric neighbors that do graceful restart keep t5gw's routes until it is back")
+			d.stop(true)
 			return nil
-		case <-reload:
-			next, err := config.Load(*path)
-			if err != nil {
-				d.metrics.reload(false)
-				log.Error("reload refused; the running config stays", "err", err)
-				continue
+		case s := <-sigs:
+			switch s {
+			case syscall.SIGUSR2:
+				log.Info("shutting down for good: withdrawing every route")
+				d.stop(false)
+				return nil
+			default:
+				reload("SIGHUP")
 			}
-			level.Set(next.LogLevel)
-			if err := d.apply(ctx, next); err != nil {
-				d.metrics.reload(false)
-				log.Error("reload failed", "err", err)
-				continue
-			}
-			d.metrics.reload(true)
+		case <-changed:
+			reload("a changed config file")
+		case <-d.workersBack:
+			d.connect(ctx)
+		case <-save.C:
+			d.saveState()
 		}
 	}
 }

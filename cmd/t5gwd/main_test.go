@@ -67,7 +67,8 @@ asn: 65000
 fabric:
   neighbors: [{address: 127.0.0.2, asn: 65000, port: %d}]
 metrics: %s
-`, freePort(t), metrics))
+state-dir: %s
+`, freePort(t), metrics, filepath.Join(dir, "state")))
 	writeFile(t, filepath.Join(dir, "vrfs.d", "blue.yaml"), vrfFile("blue", 4001, freePort(t)))
 	return filepath.Join(dir, "t5gw.yaml"), metrics
 }
@@ -192,14 +193,47 @@ func TestMetricNames(t *testing.T) {
 	}
 }
 
-func TestMissingVRFDeviceStopsStart(t *testing.T) {
-	global, _ := loopbackConfig(t)
-	vrfPath := filepath.Join(filepath.Dir(global), "vrfs.d", "blue.yaml")
+// A VRF whose device is missing waits for it, and neither stops the daemon
+// nor keeps the other VRFs from running; /readyz says why t5gwd is not ready.
+func TestMissingVRFDeviceWaitsAndOthersRun(t *testing.T) {
+	global, metrics := loopbackConfig(t)
+	dir := filepath.Dir(global)
+	vrfPath := filepath.Join(dir, "vrfs.d", "blue.yaml")
 	writeFile(t, vrfPath, "device: vrf-t5gw-none\n"+vrfFile("blue", 4001, freePort(t)))
-	err := run(context.Background(), []string{"--config", global}, &syncBuffer{}, nil)
-	if err == nil || !strings.Contains(err.Error(), "vrf blue ("+vrfPath+"): device vrf-t5gw-none: not found") {
-		t.Errorf("got %v, want the VRF, its file and the missing device named", err)
+	writeFile(t, filepath.Join(dir, "vrfs.d", "red.yaml"), vrfFile("red", 4002, freePort(t)))
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"--config", global}, logs, nil) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	waitFor(t, "red runs, blue waits", func() (bool, string) {
+		m := scrape(metrics)
+		return strings.Contains(m, `t5gw_vrf_running{vrf="red"} 1`) && strings.Contains(m, `t5gw_vrf_running{vrf="blue"} 0`), m + logs.String()
+	})
+	want := "vrf blue (" + vrfPath + "): device vrf-t5gw-none: not found"
+	waitFor(t, "/readyz names the missing device", func() (bool, string) {
+		code, body := get(metrics, "/readyz")
+		return code == http.StatusServiceUnavailable && strings.Contains(body, want), fmt.Sprint(code, " ", body)
+	})
+	if !strings.Contains(logs.String(), "vrf cannot start yet; retrying") {
+		t.Errorf("log does not say the VRF is retried:\n%s", logs.String())
 	}
+}
+
+func get(addr, path string) (int, string) {
+	resp, err := http.Get("http://" + addr + path)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	_, _ = b.ReadFrom(resp.Body)
+	return resp.StatusCode, b.String()
 }
 
 func TestReloadThatCannotStartRestoresRunningConfig(t *testing.T) {
@@ -230,7 +264,7 @@ func TestReloadThatCannotStartRestoresRunningConfig(t *testing.T) {
 		m := scrape(metrics)
 		return strings.Contains(m, `t5gw_vrf_routes_advertised{vrf="blue"} 0`), m + logs.String()
 	})
-	if !strings.Contains(logs.String(), "going back to the running one") {
+	if !strings.Contains(logs.String(), "went back to the running one") {
 		t.Errorf("log does not say it went back:\n%s", logs.String())
 	}
 }

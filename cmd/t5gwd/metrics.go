@@ -1,31 +1,42 @@
 package main
 
 import (
+	"fmt"
+	"net/http"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/t5gw/t5gw/evpn"
 )
 
 // metrics exposes the daemon's state. Route and session figures are read from
 // the running VRFs at scrape time, so the route path does no metric work.
 type metrics struct {
-	d *daemon
+	d   *daemon
+	reg *prometheus.Registry
 
 	reloadOK, reloadFailed atomic.Uint64
 
-	fabricUp, workersUp, received, advertised, refused, refusals, cutoffs, reloads, updates *prometheus.Desc
+	fabricUp, workersUp, received, advertised, refused, refusals, cutoffs, reloads, updates,
+	stale, downs, running, ready *prometheus.Desc
 }
 
-func newMetrics(reg prometheus.Registerer, d *daemon) *metrics {
+func newMetrics(d *daemon) *metrics {
 	m := &metrics{
-		d: d,
+		d:   d,
+		reg: prometheus.NewRegistry(),
 		fabricUp: prometheus.NewDesc("t5gw_fabric_sessions_up",
 			"EVPN fabric sessions established.", nil, nil),
 		workersUp: prometheus.NewDesc("t5gw_vrf_worker_sessions_up",
 			"Worker sessions established, per VRF.", []string{"vrf"}, nil),
+		downs: prometheus.NewDesc("t5gw_vrf_worker_session_downs_total",
+			"Worker sessions that ended, per VRF, since its worker speaker started.", []string{"vrf"}, nil),
 		received: prometheus.NewDesc("t5gw_vrf_routes_received",
 			"Routes the workers of a VRF announce now, refused ones included.", []string{"vrf"}, nil),
+		stale: prometheus.NewDesc("t5gw_vrf_routes_stale",
+			"Routes of restarting workers, kept (graceful restart) until they are back.", []string{"vrf"}, nil),
 		advertised: prometheus.NewDesc("t5gw_vrf_routes_advertised",
 			"Type-5 routes advertised to the fabric for a VRF.", []string{"vrf"}, nil),
 		refused: prometheus.NewDesc("t5gw_vrf_routes_refused",
@@ -36,11 +47,33 @@ func newMetrics(reg prometheus.Registerer, d *daemon) *metrics {
 			"Worker sessions closed for going over max-prefixes.", []string{"vrf"}, nil),
 		updates: prometheus.NewDesc("t5gw_vrf_fabric_updates_total",
 			"Type-5 advertisements and withdrawals the fabric speaker took, per VRF.", []string{"vrf", "op"}, nil),
+		running: prometheus.NewDesc("t5gw_vrf_running",
+			"1 when the VRF's worker speaker runs, 0 while it waits (for its device, say).", []string{"vrf"}, nil),
 		reloads: prometheus.NewDesc("t5gw_config_reloads_total",
-			"Config reloads on SIGHUP, by result.", []string{"result"}, nil),
+			"Config reloads (SIGHUP or a changed file), by result.", []string{"result"}, nil),
+		ready: prometheus.NewDesc("t5gw_ready",
+			"1 when t5gwd does its whole job (as /readyz says), else 0.", nil, nil),
 	}
-	reg.MustRegister(m)
+	// The Go runtime's and the process's own figures (go_*, process_*):
+	// memory is what an operator of a large VRF watches first.
+	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), m)
 	return m
+}
+
+// handler serves /metrics, /healthz (the process answers) and /readyz (ready
+// says the daemon does its whole job; 503 with the reason when not).
+func (m *metrics) handler(ready func() (bool, string)) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		ok, why := ready()
+		if !ok {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		fmt.Fprintln(w, why)
+	})
+	return mux
 }
 
 func (m *metrics) reload(ok bool) {
@@ -53,37 +86,60 @@ func (m *metrics) reload(ok bool) {
 
 // Describe implements prometheus.Collector.
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.fabricUp, m.workersUp, m.received, m.advertised, m.refused, m.refusals, m.cutoffs, m.reloads, m.updates} {
+	for _, d := range []*prometheus.Desc{m.fabricUp, m.workersUp, m.downs, m.received, m.stale, m.advertised, m.refused,
+		m.refusals, m.cutoffs, m.reloads, m.updates, m.running, m.ready} {
 		ch <- d
 	}
 }
 
 // Collect implements prometheus.Collector.
 func (m *metrics) Collect(ch chan<- prometheus.Metric) {
-	ch <- prometheus.MustNewConstMetric(m.reloads, prometheus.CounterValue, float64(m.reloadOK.Load()), "success")
-	ch <- prometheus.MustNewConstMetric(m.reloads, prometheus.CounterValue, float64(m.reloadFailed.Load()), "failure")
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
+	}
+	counter(m.reloads, float64(m.reloadOK.Load()), "success")
+	counter(m.reloads, float64(m.reloadFailed.Load()), "failure")
+	ready, _ := m.d.ready()
+	gauge(m.ready, bool01(ready))
 	m.d.mu.Lock()
 	fabric := m.d.fabric
-	vrfs := make([]*vrfInstance, 0, len(m.d.vrfs))
-	for _, v := range m.d.vrfs {
-		vrfs = append(vrfs, v)
+	tenants := make([]*tenant, 0, len(m.d.tenants))
+	for _, t := range m.d.tenants {
+		tenants = append(tenants, t)
 	}
 	m.d.mu.Unlock()
 	if fabric != nil {
-		ch <- prometheus.MustNewConstMetric(m.fabricUp, prometheus.GaugeValue, float64(fabric.SessionsUp()))
+		gauge(m.fabricUp, float64(fabric.SessionsUp()))
 	}
-	for _, v := range vrfs {
-		name := v.cfg.Name
-		s := v.rib.Stats()
-		ch <- prometheus.MustNewConstMetric(m.workersUp, prometheus.GaugeValue, float64(v.workers.SessionsUp()), name)
-		ch <- prometheus.MustNewConstMetric(m.received, prometheus.GaugeValue, float64(s.Received), name)
-		ch <- prometheus.MustNewConstMetric(m.advertised, prometheus.GaugeValue, float64(s.Advertised), name)
-		ch <- prometheus.MustNewConstMetric(m.updates, prometheus.CounterValue, float64(s.Sent.Advertised), name, "advertise")
-		ch <- prometheus.MustNewConstMetric(m.updates, prometheus.CounterValue, float64(s.Sent.Withdrawn), name, "withdraw")
-		ch <- prometheus.MustNewConstMetric(m.cutoffs, prometheus.CounterValue, float64(v.workers.MaxPrefixHits()), name)
+	for _, t := range tenants {
+		name, st := t.name, t.snapshot()
+		s := st.pipe.Stats()
+		gauge(m.running, bool01(st.workers != nil), name)
+		up := 0
+		if st.workers != nil {
+			up = st.workers.SessionsUp()
+		}
+		gauge(m.workersUp, float64(up), name)
+		counter(m.downs, float64(st.downs()), name)
+		counter(m.cutoffs, float64(st.cutoffs()), name)
+		gauge(m.received, float64(s.Received), name)
+		gauge(m.stale, float64(s.Stale), name)
+		gauge(m.advertised, float64(s.Advertised), name)
+		counter(m.updates, float64(s.Sent.Advertised), name, "advertise")
+		counter(m.updates, float64(s.Sent.Withdrawn), name, "withdraw")
 		for _, r := range evpn.Reasons {
-			ch <- prometheus.MustNewConstMetric(m.refused, prometheus.GaugeValue, float64(s.Refused[r]), name, string(r))
-			ch <- prometheus.MustNewConstMetric(m.refusals, prometheus.CounterValue, float64(s.RefusalsTotal[r]), name, string(r))
+			gauge(m.refused, float64(s.Refused[r]), name, string(r))
+			counter(m.refusals, float64(s.RefusalsTotal[r]), name, string(r))
 		}
 	}
+}
+
+func bool01(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

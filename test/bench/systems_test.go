@@ -15,6 +15,7 @@ asn: 65000
 fabric:
   neighbors: [{address: 10.255.0.1, asn: 65000}]
 log-level: warn
+state-dir: state
 `
 
 const t5gwVRF = `
