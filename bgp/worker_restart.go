@@ -66,6 +66,14 @@ func (w *Workers) up(worker netip.Addr, peer *apiutil.Peer) {
 		preserved = c.families
 	}
 	w.sink.WorkerUp(worker, preserved)
+	w.changed()
+}
+
+// changed tells whoever asked that the set of established workers changed.
+func (w *Workers) changed() {
+	if f := w.settings().SessionsChanged; f != nil {
+		f()
+	}
 }
 
 // down is called when a worker's session ends: its routes stay while it
@@ -84,6 +92,7 @@ func (w *Workers) down(worker netip.Addr, reason api.PeerState_DisconnectReason)
 	w.mu.Unlock()
 	graceful := reason == api.PeerState_DISCONNECT_REASON_GRACEFUL_RESTART
 	w.sink.WorkerDown(worker, w.keepFor(worker, graceful || reset))
+	w.changed()
 }
 
 // keepFor is how long a worker's routes stay after its session ends: the

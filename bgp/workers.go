@@ -47,6 +47,9 @@ type WorkersOptions struct {
 	// worker whose BGP daemon restarts keeps its routes for the restart time
 	// it announced, and so does a worker whose session t5gw resets itself.
 	GracefulRestart bool
+	// SessionsChanged, if set, is called after a worker's session comes up
+	// or goes down, from GoBGP's event goroutine: it must not block.
+	SessionsChanged func()
 	Log             *slog.Logger
 }
 

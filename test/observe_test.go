@@ -41,8 +41,19 @@ type type5 struct {
 }
 
 // frrType5 reads `show bgp l2vpn evpn route detail type prefix json` on an FRR
-// node: prefix ("10.244.1.0/24") to the route FRR holds.
+// node: prefix ("10.244.1.0/24") to the route FRR holds (one of them, when
+// several RDs carry the prefix).
 func frrType5(n *lab.Node) (map[string]type5, string) {
+	all, last := frrType5All(n)
+	routes := map[string]type5{}
+	for p, rs := range all {
+		routes[p] = rs[0]
+	}
+	return routes, last
+}
+
+// frrType5All is frrType5 with every route of each prefix, one per RD.
+func frrType5All(n *lab.Node) (map[string][]type5, string) {
 	out, err := n.Vtysh("show bgp l2vpn evpn route detail type prefix json")
 	if err != nil {
 		return nil, out + err.Error()
@@ -51,7 +62,8 @@ func frrType5(n *lab.Node) (map[string]type5, string) {
 	if err := json.Unmarshal([]byte(out), &top); err != nil {
 		return nil, out
 	}
-	routes := map[string]type5{}
+	routes := map[string][]type5{}
+	var lines []string
 	for rd, raw := range top {
 		var byPrefix map[string]json.RawMessage
 		if json.Unmarshal(raw, &byPrefix) != nil {
@@ -81,10 +93,13 @@ func frrType5(n *lab.Node) (map[string]type5, string) {
 			if len(p.Nexthops) > 0 {
 				t5.NextHop = p.Nexthops[0].IP
 			}
-			routes[fmt.Sprintf("%s/%d", r.IP, r.IPLen)] = t5
+			prefix := fmt.Sprintf("%s/%d", r.IP, r.IPLen)
+			routes[prefix] = append(routes[prefix], t5)
+			lines = append(lines, describe(map[string]type5{prefix: t5}))
 		}
 	}
-	return routes, describe(routes)
+	sort.Strings(lines)
+	return routes, strings.Join(lines, "\n")
 }
 
 func describe(routes map[string]type5) string {

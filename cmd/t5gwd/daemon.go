@@ -27,6 +27,10 @@ type daemon struct {
 	// workersBack receives once the workers a restart waits for are back
 	// (or the wait is over): then the fabric neighbors are added.
 	workersBack chan struct{}
+	// workersChanged receives when a worker session comes up or goes down:
+	// the restart state is written then, so that even a SIGKILL right after
+	// leaves it up to date.
+	workersChanged chan struct{}
 
 	mu         sync.Mutex
 	cfg        *config.Config
@@ -38,7 +42,8 @@ type daemon struct {
 }
 
 func startDaemon(ctx context.Context, c *config.Config, log *slog.Logger, level *slog.LevelVar) (*daemon, error) {
-	d := &daemon{log: log, level: level, tenants: map[string]*tenant{}, link: &fabricLink{}}
+	d := &daemon{log: log, level: level, tenants: map[string]*tenant{}, link: &fabricLink{},
+		workersChanged: make(chan struct{}, 1)}
 	d.metrics = newMetrics(d)
 	if c.Metrics != "" {
 		ep, err := listen(c.Metrics, d.metrics.handler(d.ready))
@@ -71,7 +76,7 @@ func (d *daemon) start(ctx context.Context, c *config.Config) error {
 	d.mu.Lock()
 	d.cfg, d.fabric, d.connected, d.restarting, d.saved = c, fabric, false, restarting, state
 	for _, v := range c.VRFs {
-		d.tenants[v.Name] = startTenant(ctx, tenantSettingsFor(c, v, config.VRFPlan{}, d.log), d.link, d.log)
+		d.tenants[v.Name] = startTenant(ctx, d.tenantSettings(c, v, config.VRFPlan{}), d.link, d.log)
 	}
 	d.mu.Unlock()
 	d.workersBack = make(chan struct{}, 1)
@@ -161,6 +166,14 @@ func (d *daemon) flushAll() {
 	}
 }
 
+// notifyWorkersChanged asks run's loop to write the restart state.
+func (d *daemon) notifyWorkersChanged() {
+	select {
+	case d.workersChanged <- struct{}{}:
+	default: // one is pending
+	}
+}
+
 // saveState writes the workers that are up to the state file when they
 // changed, so that a restart (even after SIGKILL) knows whom to wait for.
 func (d *daemon) saveState() {
@@ -247,8 +260,8 @@ func (d *daemon) stopSpeakers(graceful bool) {
 	}
 }
 
-// tenantSettingsFor is what the tenant of v runs with under c.
-func tenantSettingsFor(c *config.Config, v config.VRF, plan config.VRFPlan, log *slog.Logger) tenantSettings {
+// tenantSettings is what the tenant of v runs with under c.
+func (d *daemon) tenantSettings(c *config.Config, v config.VRF, plan config.VRFPlan) tenantSettings {
 	var fams evpn.Families
 	v4, v6 := v.Workers.Families()
 	if v4 {
@@ -261,7 +274,7 @@ func tenantSettingsFor(c *config.Config, v config.VRF, plan config.VRFPlan, log 
 		VRF: v.Name, RouterID: c.RouterID, ASN: v.Workers.ASN, Listen: v.Workers.Listen, Port: v.Workers.Port,
 		Device: v.Device, Families: fams, Peers: v.Workers.Peers,
 		MaxPrefixes: v.Workers.MaxPrefixes, MaxPrefixesRestart: v.Workers.MaxPrefixesRestart,
-		GracefulRestart: v.Workers.GracefulRestart, Log: log,
+		GracefulRestart: v.Workers.GracefulRestart, Log: d.log, SessionsChanged: d.notifyWorkersChanged,
 	}}
 }
 

@@ -13,7 +13,6 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"syscall"
-	"time"
 
 	"github.com/t5gw/t5gw/config"
 )
@@ -30,9 +29,6 @@ func main() {
 	}
 }
 
-// stateInterval is how often the restart state is brought up to date.
-const stateInterval = time.Second
-
 // run is the daemon. It returns when ctx ends (SIGTERM: a graceful stop, for
 // a restart or an upgrade) or on SIGUSR2 (stop for good: every route
 // withdrawn at once). SIGHUP, or a change to a config file, reloads.
@@ -41,6 +37,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, sigs <-chan os.Si
 	fs.SetOutput(stderr)
 	path := fs.String("config", "/etc/t5gw/t5gw.yaml", "global config `file`; VRF files are read from its vrf-dir")
 	check := fs.String("check-config", "", "validate the config `file` and its VRF files, then exit")
+	stateDir := fs.String("state-dir", "", "keep the restart state in `dir` (overrides the config's state-dir)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file`")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -53,7 +50,14 @@ func run(ctx context.Context, args []string, stderr io.Writer, sigs <-chan os.Si
 		fmt.Fprintf(stderr, "%s: valid, %d VRF(s)\n", *check, len(c.VRFs))
 		return nil
 	}
-	c, err := config.Load(*path)
+	load := func() (*config.Config, error) {
+		c, err := config.Load(*path)
+		if err == nil && *stateDir != "" {
+			c.StateDir = *stateDir
+		}
+		return c, err
+	}
+	c, err := load()
 	if err != nil {
 		return fmt.Errorf("config is not valid, nothing started:\n%w", err)
 	}
@@ -86,11 +90,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, sigs <-chan os.Si
 		changed = watch.changed
 	}
 	log.Info("t5gwd running", "config", *path, "vrfs", len(c.VRFs), "router-id", c.RouterID)
-	save := time.NewTicker(stateInterval)
-	defer save.Stop()
 	reload := func(why string) {
 		log.Info("reloading the config", "on", why)
-		d.reload(ctx, *path)
+		d.reload(ctx, load)
 		if watch != nil {
 			d.mu.Lock()
 			watch.follow(d.cfg.VRFDir)
@@ -116,7 +118,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, sigs <-chan os.Si
 			reload("a changed config file")
 		case <-d.workersBack:
 			d.connect(ctx)
-		case <-save.C:
+		case <-d.workersChanged:
 			d.saveState()
 		}
 	}

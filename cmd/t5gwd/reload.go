@@ -11,8 +11,8 @@ import (
 // reload reads the config again and applies what changed. A config with
 // any error is refused whole: the running one stays and every problem is
 // logged, naming file, field and value.
-func (d *daemon) reload(ctx context.Context, path string) {
-	next, err := config.Load(path)
+func (d *daemon) reload(ctx context.Context, load func() (*config.Config, error)) {
+	next, err := load()
 	if err != nil {
 		d.metrics.reload(false)
 		d.log.Error("reload refused; the running config stays", "err", err)
@@ -162,13 +162,13 @@ func (d *daemon) applyVRFs(ctx context.Context, plans []config.VRFPlan, next *co
 			delete(d.tenants, vp.Name)
 			d.mu.Unlock()
 		case config.VRFStart:
-			t = startTenant(ctx, tenantSettingsFor(next, vp.Next, vp, d.log), d.link, d.log)
+			t = startTenant(ctx, d.tenantSettings(next, vp.Next, vp), d.link, d.log)
 			d.mu.Lock()
 			d.tenants[vp.Name] = t
 			d.mu.Unlock()
 		case config.VRFUpdate:
 			if t != nil {
-				t.update(tenantSettingsFor(next, vp.Next, vp, d.log))
+				t.update(d.tenantSettings(next, vp.Next, vp))
 			}
 		}
 	}

@@ -198,13 +198,30 @@ type Proc struct {
 	Log  string // its stdout and stderr
 	cmd  *exec.Cmd
 	done chan struct{}
+	node *Node
+	args []string
 }
 
 // Start runs a long-lived command in the namespace, logging to a file.
 func (n *Node) Start(name string, args ...string) *Proc {
 	n.lab.t.Helper()
+	return n.start(name, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, args...)
+}
+
+// Restart runs the command of p, which has ended, again under the same name,
+// its output appended to p's log, as a supervisor would start a daemon again.
+func (p *Proc) Restart() *Proc {
+	p.node.lab.t.Helper()
+	if !p.Exited() {
+		p.node.lab.t.Fatalf("%s: restart while it still runs", p.Name)
+	}
+	return p.node.start(strings.TrimPrefix(p.Name, p.node.Name+"/"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, p.args...)
+}
+
+func (n *Node) start(name string, flags int, args ...string) *Proc {
+	n.lab.t.Helper()
 	logPath := filepath.Join(n.Dir, name+".log")
-	f, err := os.Create(logPath)
+	f, err := os.OpenFile(logPath, flags, 0o644)
 	if err != nil {
 		n.lab.t.Fatal(err)
 	}
@@ -216,7 +233,7 @@ func (n *Node) Start(name string, args ...string) *Proc {
 		f.Close()
 		n.lab.t.Fatalf("%s: start %s: %v", n.Name, name, err)
 	}
-	p := &Proc{Name: n.Name + "/" + name, Log: logPath, cmd: cmd, done: make(chan struct{})}
+	p := &Proc{Name: n.Name + "/" + name, Log: logPath, cmd: cmd, done: make(chan struct{}), node: n, args: args}
 	go func() { _ = cmd.Wait(); f.Close(); close(p.done) }()
 	n.lab.procs = append(n.lab.procs, p)
 	return p
@@ -265,6 +282,35 @@ func (p *Proc) Interrupt() {
 	case <-time.After(5 * time.Second):
 		p.Stop()
 	}
+}
+
+// Kill sends SIGKILL to the process alone, as a crash would end it, and
+// waits for it to end.
+func (p *Proc) Kill() {
+	if p.Exited() {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+// Wait waits up to timeout for the process to end and tells whether it did.
+func (p *Proc) Wait(timeout time.Duration) bool {
+	select {
+	case <-p.done:
+		return true
+	case <-time.After(timeout):
+		return false
+	}
+}
+
+// ExitCode is the process's exit status once it has ended (-1 before, or
+// when a signal ended it).
+func (p *Proc) ExitCode() int {
+	if !p.Exited() {
+		return -1
+	}
+	return p.cmd.ProcessState.ExitCode()
 }
 
 // Exited tells whether the process has ended.
