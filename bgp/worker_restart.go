@@ -15,6 +15,7 @@ type restartCap struct {
 	time      time.Duration // how long to keep its routes while it restarts
 	families  evpn.Families // the families it restarts gracefully in
 	preserved evpn.Families // those whose forwarding state it kept (F bit)
+	helper    bool          // t5gw offered to help in this session
 }
 
 // restartCapOf reads the graceful restart capability a peer sent.
@@ -51,6 +52,7 @@ func restartCapOf(peer *apiutil.Peer) restartCap {
 func (w *Workers) up(worker netip.Addr, peer *apiutil.Peer) {
 	c := restartCapOf(peer)
 	w.mu.Lock()
+	c.helper = w.opts.GracefulRestart
 	w.restarts[worker] = c
 	w.eorPending[worker] = negotiated(peer) & w.opts.Families
 	reset := w.resetting[worker]
@@ -97,12 +99,13 @@ func (w *Workers) down(worker netip.Addr, reason api.PeerState_DisconnectReason)
 
 // keepFor is how long a worker's routes stay after its session ends: the
 // restart time it announced, when the end is graceful (its restart, or a
-// reset of t5gw's own) and it restarts gracefully in some family; else 0.
+// reset of t5gw's own) and graceful restart was agreed in the session that
+// ended (a reset that turns the helper off still keeps them); else 0.
 func (w *Workers) keepFor(worker netip.Addr, graceful bool) time.Duration {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	c := w.restarts[worker]
-	if !graceful || !w.opts.GracefulRestart || c.families == 0 {
+	if !graceful || !c.helper || c.families == 0 {
 		return 0
 	}
 	return c.time

@@ -47,6 +47,11 @@ type WorkersOptions struct {
 	// worker whose BGP daemon restarts keeps its routes for the restart time
 	// it announced, and so does a worker whose session t5gw resets itself.
 	GracefulRestart bool
+	// Returning lists workers whose sessions t5gw has just closed itself (a
+	// previous speaker of the VRF): when they are back, their routes kept
+	// stale wait for End-of-RIB whatever their OPEN says of forwarding
+	// state, since they did not restart.
+	Returning []netip.Addr
 	// SessionsChanged, if set, is called after a worker's session comes up
 	// or goes down, from GoBGP's event goroutine: it must not block.
 	SessionsChanged func()
@@ -90,6 +95,9 @@ func NewWorkers(ctx context.Context, opts WorkersOptions, sink Sink) (*Workers, 
 		static: map[netip.Addr]config.Peer{}, ranges: map[string]config.Peer{},
 		restarts: map[netip.Addr]restartCap{}, resetting: map[netip.Addr]bool{}, eorPending: map[netip.Addr]evpn.Families{},
 		penalized: map[netip.Addr]*time.Timer{}}
+	for _, a := range opts.Returning {
+		w.resetting[a] = true
+	}
 	w.sessions.onDown = w.down
 	w.sessions.onUp = w.up
 	if err := w.configure(ctx); err != nil {

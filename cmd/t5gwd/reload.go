@@ -75,6 +75,7 @@ func (d *daemon) apply(ctx context.Context, plan config.Plan, next *config.Confi
 	d.applyNeighbors(ctx, plan.Fabric)
 	d.applyVRFs(ctx, plan.VRFs, next)
 	d.setConfig(next)
+	d.flushAll() // "reload done" means the fabric speaker has what changed
 	return nil
 }
 

@@ -26,20 +26,29 @@ const startRetry = 2 * time.Second
 type tenant struct {
 	name     string
 	log      *slog.Logger
-	settings chan tenantSettings
+	settings chan tenantUpdate
 	done     chan struct{}
 	cancel   context.CancelFunc
 	keep     chan bool // at stop: true keeps the routes (graceful), false withdraws them
 
 	// Owned by run.
-	cfg     tenantSettings
-	pipe    *rib.VRF
-	workers *bgp.Workers
-	tenant  vrf.Tenant // the device, when the VRF has one and it is there
-	links   *vrf.Links
+	devices   chan deviceState   // what the device watch saw last
+	stopWatch context.CancelFunc // ends the device watch
+	cfg       tenantSettings
+	pipe      *rib.VRF
+	workers   *bgp.Workers
+	tenant    vrf.Tenant // the device, when the VRF has one and it is there
+	links     *vrf.Links
 
 	mu     sync.Mutex // guards what status reads
 	status tenantStatus
+}
+
+// tenantUpdate hands a tenant new settings; done is closed once it has
+// applied them.
+type tenantUpdate struct {
+	settings tenantSettings
+	done     chan struct{}
 }
 
 // tenantSettings is what a tenant runs with: its VRF, what translation
@@ -80,7 +89,7 @@ func (s tenantStatus) cutoffs() uint64 {
 // startTenant starts the VRF's supervisor.
 func startTenant(ctx context.Context, s tenantSettings, fabric rib.Fabric, log *slog.Logger) *tenant {
 	ctx, cancel := context.WithCancel(ctx)
-	t := &tenant{name: s.vrf.Name, log: log.With("vrf", s.vrf.Name), settings: make(chan tenantSettings),
+	t := &tenant{name: s.vrf.Name, log: log.With("vrf", s.vrf.Name), settings: make(chan tenantUpdate),
 		done: make(chan struct{}), cancel: cancel, keep: make(chan bool, 1), cfg: s}
 	t.pipe = rib.NewVRF(s.evpn, fabric, log)
 	t.status.pipe = t.pipe
@@ -88,10 +97,13 @@ func startTenant(ctx context.Context, s tenantSettings, fabric rib.Fabric, log *
 	return t
 }
 
-// update hands the tenant new settings; it applies them in its own time.
+// update hands the tenant new settings and waits until it has applied them
+// (handed its pipeline what changed, started or reset what had to).
 func (t *tenant) update(s tenantSettings) {
+	u := tenantUpdate{settings: s, done: make(chan struct{})}
 	select {
-	case t.settings <- s:
+	case t.settings <- u:
+		<-u.done
 	case <-t.done:
 	}
 }
@@ -122,16 +134,15 @@ func (t *tenant) run(ctx context.Context) {
 	pipeDone := make(chan struct{})
 	go func() { t.pipe.Run(pipeCtx); close(pipeDone) }()
 
-	devices := make(chan deviceState, 1)
-	watchCtx, stopWatch := context.WithCancel(ctx)
-	t.watch(watchCtx, devices)
+	t.devices = make(chan deviceState, 1)
+	t.watch(ctx)
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
 	t.start(retry)
 	for {
 		select {
 		case <-ctx.Done():
-			stopWatch()
+			t.stopWatch()
 			keep := <-t.keep
 			if keep {
 				t.pipe.Keep()
@@ -143,24 +154,30 @@ func (t *tenant) run(ctx context.Context) {
 				t.links.Close()
 			}
 			return
-		case s := <-t.settings:
-			if s.vrf.Device != t.cfg.vrf.Device {
-				stopWatch()
-				watchCtx, stopWatch = context.WithCancel(ctx)
-				t.cfg = s
-				t.stopWorkers(false) // another Linux VRF: its sessions and routes start over
-				t.tenant = vrf.Tenant{}
-				t.watch(watchCtx, devices)
-				t.start(retry)
-				continue
-			}
-			t.apply(ctx, s, retry)
-		case d := <-devices:
+		case u := <-t.settings:
+			t.applySettings(ctx, u.settings, retry)
+			close(u.done)
+		case d := <-t.devices:
 			t.deviceChanged(d, retry)
 		case <-retry.C:
 			t.start(retry)
 		}
 	}
+}
+
+// applySettings takes new settings: another device starts the VRF over on it,
+// anything else is applied in place.
+func (t *tenant) applySettings(ctx context.Context, s tenantSettings, retry *time.Timer) {
+	if s.vrf.Device != t.cfg.vrf.Device {
+		t.stopWatch()
+		t.cfg = s
+		t.stopWorkers(false) // another Linux VRF: its sessions and routes start over
+		t.tenant = vrf.Tenant{}
+		t.watch(ctx)
+		t.start(retry)
+		return
+	}
+	t.apply(ctx, s, retry)
 }
 
 // deviceState is what the watch last saw of the VRF device.
@@ -170,8 +187,10 @@ type deviceState struct {
 }
 
 // watch follows the VRF device, if the VRF has one, sending its state to
-// devices (the latest only).
-func (t *tenant) watch(ctx context.Context, devices chan deviceState) {
+// t.devices (the latest only), until stopWatch.
+func (t *tenant) watch(ctx context.Context) {
+	ctx, t.stopWatch = context.WithCancel(ctx)
+	devices := t.devices
 	if t.cfg.vrf.Device == "" {
 		return
 	}
@@ -320,8 +339,10 @@ func (t *tenant) apply(ctx context.Context, s tenantSettings, retry *time.Timer)
 	}
 	if p.RestartWorkers != "" {
 		t.log.Info("restarting the worker speaker; routes of workers that do graceful restart stay", "why", p.RestartWorkers)
+		t.cfg.workers.Returning = t.workers.Established()
 		t.stopWorkers(true)
 		t.start(retry)
+		t.cfg.workers.Returning = nil
 		return
 	}
 	w := t.workers

@@ -1,0 +1,399 @@
+package test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/t5gw/t5gw/test/lab"
+)
+
+// metricsOf scrapes t5gwd's /metrics at addr inside n: series (name and
+// labels as printed) to value.
+func metricsOf(n *lab.Node, addr string) map[string]float64 {
+	out, err := n.Output("curl", "-sf", "http://"+addr+"/metrics")
+	m := map[string]float64{}
+	if err != nil {
+		return m
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
+			m[line[:i]] = v
+		}
+	}
+	return m
+}
+
+// rrSession is what the route reflector knows of its session with t5gw.
+type rrSession struct {
+	Established int64 // when it came up (epoch seconds): a reset changes it
+	Updates     int   // UPDATE messages received on it
+}
+
+func rrSessionWith(rr *lab.Node, addr string) (rrSession, string) {
+	out, err := rr.Vtysh("show bgp neighbors " + addr + " json")
+	if err != nil {
+		return rrSession{}, err.Error()
+	}
+	var v map[string]struct {
+		State       string `json:"bgpState"`
+		Established int64  `json:"bgpTimerUpEstablishedEpoch"`
+		Stats       struct {
+			UpdatesRecv int `json:"updatesRecv"`
+		} `json:"messageStats"`
+	}
+	if json.Unmarshal([]byte(out), &v) != nil || v[addr].State != "Established" {
+		return rrSession{}, out
+	}
+	return rrSession{Established: v[addr].Established, Updates: v[addr].Stats.UpdatesRecv}, out
+}
+
+// reloadLab is the containerlab fabric with gw2 stopped for good and gw's
+// t5gwd running from config files the test edits.
+type reloadLab struct {
+	t          *testing.T
+	f          *fabric
+	gw, rr, l3 *lab.Node
+	daemon     *lab.Proc
+	global     string            // the global file's text
+	blue       string            // blue.yaml's text
+	vrfDir     string            // where blue.yaml is, relative to the global file
+	extra      map[string]string // other files of vrfDir: name to text ("" removes)
+	probe      *probe
+	metrics    string // where t5gwd serves /metrics
+}
+
+const reloadGlobal = `# gw, run by TestReloadIsHitless
+router-id: 10.0.0.3
+asn: 65000
+fabric:
+  neighbors:
+    - {address: 10.0.0.1, asn: 65000}
+metrics: 127.0.0.1:9179
+state-dir: state
+`
+
+// w1 (BIRD) is a static peer, w2 (gobgpd) comes from the range.
+const reloadBlue = `name: blue
+l3vni: 4001
+workers:
+  listen: [192.168.10.3]
+  peers:
+    - {address: 192.168.10.11, asn: 65011, multihop: 4}
+    - {range: 192.168.10.0/24, asn: 65011, multihop: 4}
+  accept: ["10.244.0.0/16 le 32"]
+`
+
+func newReloadLab(t *testing.T) *reloadLab {
+	f := deployFabric(t)
+	r := &reloadLab{t: t, f: f, gw: f.n("gw"), rr: f.n("rr"), l3: f.n("l3"),
+		global: reloadGlobal, blue: reloadBlue, vrfDir: "vrfs.d", extra: map[string]string{}, metrics: "127.0.0.1:9179"}
+	lab.WaitFor(t, "l2 reaches both workers", wait, func() (bool, string) {
+		return pings(f.n("l2"), "192.168.10.11", 1) && pings(f.n("l2"), "192.168.10.12", 1), ""
+	})
+	// gw2 leaves for good, so that only gw's routes can carry the pods.
+	gw2 := f.n("gw2").Procs("t5gwd")[0]
+	expectReady(t, f.n("gw2"), gw2)
+	if err := gw2.Signal(syscall.SIGUSR2); err != nil {
+		t.Fatal(err)
+	}
+	// gw starts again from files the test owns.
+	old := r.gw.Procs("t5gwd")[0]
+	if err := old.Signal(syscall.SIGUSR2); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []*lab.Proc{gw2, old} {
+		if !d.Wait(wait) || d.ExitCode() != 0 {
+			t.Fatalf("%s did not stop for good: exit %d\n%s", d.Name, d.ExitCode(), d.Tail(10))
+		}
+	}
+	r.write()
+	r.daemon = r.gw.Start("t5gwd-reload", t5gwd, "--config", filepath.Join(r.gw.Dir, "t5gw.yaml"))
+	expectReady(t, r.gw, r.daemon)
+	for _, prefix := range []string{"10.244.1.0/24", "10.244.2.0/24"} {
+		lab.WaitFor(t, "l3 holds only gw's Type-5 for "+prefix, wait, func() (bool, string) {
+			rds, last := rdsOf(r.l3, prefix)
+			return len(rds) == 1 && rds["10.0.0.3:4001"], last
+		})
+	}
+	expectRoute(t, r.l3, "10.244.1.0/24", "192.168.10.11", "br100")
+	expectRoute(t, r.l3, "10.244.2.0/24", "192.168.10.12", "br100")
+	r.probe = startProbe(t, r.l3, []string{"10.244.1.0/24", "10.244.2.0/24"}, "10.244.1.1", "10.244.2.1")
+	return r
+}
+
+func (r *reloadLab) write() {
+	r.gw.Write(r.vrfDir+"/blue.yaml", r.blue)
+	for name, text := range r.extra {
+		path := filepath.Join(r.gw.Dir, r.vrfDir, name)
+		if text == "" {
+			_ = os.Remove(path)
+			delete(r.extra, name)
+			continue
+		}
+		r.gw.Write(r.vrfDir+"/"+name, text)
+	}
+	r.gw.Write("t5gw.yaml", r.global)
+}
+
+// edit replaces old with new in text, which must hold it.
+func (r *reloadLab) edit(text *string, old, new string) {
+	r.t.Helper()
+	if !strings.Contains(*text, old) {
+		r.t.Fatalf("edit: %q is not in\n%s", old, *text)
+	}
+	*text = strings.Replace(*text, old, new, 1)
+}
+
+func (r *reloadLab) m() map[string]float64 { return metricsOf(r.gw, r.metrics) }
+
+// reloadCase is one config change and what it may cost.
+type reloadCase struct {
+	name string
+	edit func(r *reloadLab)
+	hup  bool // SIGHUP; otherwise the file watch notices the change
+	// refused: the change is a broken config, refused whole.
+	refused bool
+	// done waits for the change to show (a route, a session, a metric).
+	done func(t *testing.T, r *reloadLab)
+	// resets is how many worker sessions the change is about; advertised
+	// and withdrawn are the Type-5 routes it must change, and no others.
+	resets                int
+	advertised, withdrawn int
+}
+
+// run applies one case and checks, against the probe and the route
+// reflector, that it cost exactly what it is about and no more.
+func (r *reloadLab) run(t *testing.T, c reloadCase) {
+	parent := r.t
+	r.t = t // edits report on the case
+	defer func() { r.t = parent }()
+	before := r.m()
+	mark := r.probe.mark()
+	rr, last := rrSessionWith(r.rr, "10.0.0.3")
+	if rr.Established == 0 {
+		t.Fatalf("no session between the route reflector and t5gw:\n%s", last)
+	}
+	c.edit(r)
+	r.write()
+	if c.hup {
+		if err := r.daemon.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ok := `t5gw_config_reloads_total{result="success"}`
+	if c.refused {
+		ok = `t5gw_config_reloads_total{result="failure"}`
+	}
+	lab.WaitFor(t, "reload applied (or refused)", wait, func() (bool, string) {
+		m := r.m()
+		return m[ok] == before[ok]+1, r.daemon.Tail(15)
+	})
+	if c.done != nil {
+		c.done(t, r)
+	}
+	lab.WaitFor(t, "t5gwd ready", time.Minute, func() (bool, string) {
+		out, err := r.gw.Output("curl", "-s", "-w", " %{http_code}", "http://"+r.metrics+"/readyz")
+		return err == nil && strings.HasSuffix(strings.TrimSpace(out), " 200"), out + r.daemon.Tail(10)
+	})
+	after := r.m()
+	res := r.probe.expectLossless(c.name, mark)
+	downs := `t5gw_vrf_worker_session_downs_total{vrf="blue"}`
+	if got := int(after[downs] - before[downs]); got != c.resets {
+		t.Errorf("%d worker sessions reset, want %d\n%s", got, c.resets, r.daemon.Tail(20))
+	}
+	adv, wd := `t5gw_vrf_fabric_updates_total{op="advertise",vrf="blue"}`, `t5gw_vrf_fabric_updates_total{op="withdraw",vrf="blue"}`
+	if a, w := int(after[adv]-before[adv]), int(after[wd]-before[wd]); a != c.advertised || w != c.withdrawn {
+		t.Errorf("t5gw advertised %d and withdrew %d Type-5 routes, want %d and %d", a, w, c.advertised, c.withdrawn)
+	}
+	now, last := rrSessionWith(r.rr, "10.0.0.3")
+	switch {
+	case now.Established-rr.Established > 2 || now.Established-rr.Established < -2 || now.Updates < rr.Updates:
+		// FRR derives the epoch from an uptime in whole seconds; a reset
+		// also starts the dynamic neighbor's counters again.
+		t.Errorf("the fabric session was reset:\n%s", last)
+	case c.advertised+c.withdrawn == 0 && now.Updates != rr.Updates:
+		t.Errorf("the route reflector received %d UPDATEs from t5gw for a change that touches no route", now.Updates-rr.Updates)
+	case now.Updates-rr.Updates > c.advertised+c.withdrawn:
+		t.Errorf("the route reflector received %d UPDATEs from t5gw, more than the %d route changes", now.Updates-rr.Updates, c.advertised+c.withdrawn)
+	}
+	t.Logf("%s: %s; %d UPDATEs at the route reflector", c.name, res, now.Updates-rr.Updates)
+}
+
+// TestReloadIsHitless changes every setting of the global and the VRF file
+// that a namespace lab can hold, one at a time, on a single t5gw node in
+// front of FRR 8.4 leaves, while the ingress leaf pings both pods every
+// 100 ms and the kernel reports every change to their routes. Each change
+// must apply, lose no ping and no route, reset no session but the one it is
+// about, and send no UPDATE for a route it does not affect. (device and
+// install-routes need VRF devices: the real-kernel tier covers them.)
+func TestReloadIsHitless(t *testing.T) {
+	r := newReloadLab(t)
+	w1, w2 := r.f.n("w1"), r.f.n("w2")
+	gwRoute := func(prefix, rd string) func(t *testing.T, r *reloadLab) {
+		return func(t *testing.T, r *reloadLab) {
+			lab.WaitFor(t, "l3 holds "+prefix+" under RD "+rd+" only", wait, func() (bool, string) {
+				rds, last := rdsOf(r.l3, prefix)
+				return len(rds) == 1 && rds[rd], last
+			})
+		}
+	}
+	sessionsUp := func(n int) func(t *testing.T, r *reloadLab) {
+		return func(t *testing.T, r *reloadLab) {
+			lab.WaitFor(t, fmt.Sprintf("%d worker sessions up, no stale route left", n), wait, func() (bool, string) {
+				m := r.m()
+				return m[`t5gw_vrf_worker_sessions_up{vrf="blue"}`] == float64(n) && m[`t5gw_vrf_routes_stale{vrf="blue"}`] == 0, r.daemon.Tail(10)
+			})
+		}
+	}
+	birdConf := func(t *testing.T, change func(string) string) {
+		t.Helper()
+		b, err := os.ReadFile("containerlab/w1/bird.conf")
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := w1.Write("bird-reload.conf", change(string(b)))
+		if out, err := w1.Birdc("configure", `"`+path+`"`); err != nil || !strings.Contains(out, "Reconfigur") {
+			t.Fatalf("birdc configure: %v\n%s", err, out)
+		}
+	}
+	// w2 also announces a prefix outside accept, for the accept case.
+	w2.MustRun("ip", "addr", "add", "10.245.2.1/32", "dev", "lo")
+	if out, err := w2.GoBGP("global", "rib", "add", "-a", "ipv4", "10.245.2.0/24"); err != nil {
+		t.Fatalf("gobgp: %v\n%s", err, out)
+	}
+	lab.WaitFor(t, "t5gw refuses 10.245.2.0/24", wait, func() (bool, string) {
+		m := r.m()
+		return m[`t5gw_vrf_routes_refused{reason="not-accepted",vrf="blue"}`] == 1, fmt.Sprint(m)
+	})
+
+	cases := []reloadCase{
+		{name: "accept gains a rule", edit: func(r *reloadLab) {
+			r.edit(&r.blue, `accept: ["10.244.0.0/16 le 32"]`, `accept: ["10.244.0.0/16 le 32", "10.245.0.0/16 le 32"]`)
+		}, done: func(t *testing.T, r *reloadLab) {
+			expectRoute(t, r.l3, "10.245.2.0/24", "192.168.10.12", "br100")
+			lab.WaitFor(t, "l3 pings 10.245.2.1", wait, func() (bool, string) { return pings(r.l3, "10.245.2.1", 1), "" })
+		}, advertised: 1},
+		{name: "accept loses it", hup: true, edit: func(r *reloadLab) {
+			r.edit(&r.blue, `, "10.245.0.0/16 le 32"]`, `]`)
+		}, done: func(t *testing.T, r *reloadLab) {
+			lab.WaitFor(t, "l3 drops 10.245.2.0/24", wait, func() (bool, string) {
+				rt, last := kernelRoute(r.l3, "10.245.2.0/24")
+				return rt.Dst == "", last
+			})
+		}, withdrawn: 1},
+		{name: "max-prefixes", edit: func(r *reloadLab) { r.blue += "  max-prefixes: 100\n" }},
+		{name: "max-prefixes-restart", edit: func(r *reloadLab) { r.blue += "  max-prefixes-restart: 1m\n" }},
+		{name: "allow-third-party-nexthop", edit: func(r *reloadLab) { r.blue += "  allow-third-party-nexthop: true\n" }},
+		{name: "worker timers, from the next session", edit: func(r *reloadLab) { r.blue += "  timers: {hold: 12s}\n" }},
+		{name: "route targets", edit: func(r *reloadLab) { r.blue += "route-targets: {export: [\"65000:4001\", \"65000:9999\"]}\n" },
+			advertised: 2},
+		{name: "rd: the new one is in before the old one goes", edit: func(r *reloadLab) { r.blue += "rd: 65000:4001\n" },
+			done: gwRoute("10.244.1.0/24", "65000:4001"), advertised: 2, withdrawn: 2},
+		{name: "vtep-ip", edit: func(r *reloadLab) { r.global += "vtep-ip: 10.0.0.5\n" }, advertised: 2},
+		{name: "graceful-shutdown", hup: true, edit: func(r *reloadLab) { r.global += "graceful-shutdown: true\n" }, advertised: 2},
+		{name: "graceful-shutdown off", edit: func(r *reloadLab) { r.edit(&r.global, "graceful-shutdown: true\n", "") }, advertised: 2},
+		{name: "a peer added", edit: func(r *reloadLab) {
+			r.edit(&r.blue, "  peers:\n", "  peers:\n    - {address: 192.168.10.99, asn: 65099}\n")
+		}},
+		{name: "log-level reaches GoBGP", edit: func(r *reloadLab) { r.global += "log-level: debug\n" },
+			done: func(t *testing.T, r *reloadLab) {
+				// GoBGP tries the new peer, which never answers, every few seconds.
+				lab.WaitFor(t, "GoBGP's debug records in the log", wait, func() (bool, string) {
+					return strings.Contains(r.daemon.Tail(400), `level=DEBUG msg="try to connect"`), r.daemon.Tail(5)
+				})
+			}},
+		{name: "log-level back", edit: func(r *reloadLab) { r.edit(&r.global, "log-level: debug\n", "") }},
+		{name: "and removed", edit: func(r *reloadLab) { r.edit(&r.blue, "    - {address: 192.168.10.99, asn: 65099}\n", "") }},
+		{name: "metrics moves", edit: func(r *reloadLab) {
+			r.edit(&r.global, "metrics: 127.0.0.1:9179", "metrics: 127.0.0.1:9180")
+			r.metrics = "127.0.0.1:9180" // the counters go on there
+		}, done: func(t *testing.T, r *reloadLab) {
+			if _, err := r.gw.Output("curl", "-sf", "http://127.0.0.1:9179/metrics"); err == nil {
+				t.Errorf("the old metrics address still answers")
+			}
+		}},
+		{name: "a fabric neighbor added", edit: func(r *reloadLab) {
+			r.edit(&r.global, "    - {address: 10.0.0.1, asn: 65000}\n", "    - {address: 10.0.0.1, asn: 65000}\n    - {address: 10.0.0.99, asn: 65000}\n")
+		}},
+		{name: "and removed", edit: func(r *reloadLab) { r.edit(&r.global, "    - {address: 10.0.0.99, asn: 65000}\n", "") }},
+		{name: "l3vni", edit: func(r *reloadLab) { r.edit(&r.blue, "l3vni: 4001", "l3vni: 4002") }, advertised: 2},
+		{name: "label zero", edit: func(r *reloadLab) { r.blue += "label: zero\n" }, advertised: 2},
+		{name: "a VRF file added starts that VRF", edit: func(r *reloadLab) {
+			r.extra["red.yaml"] = "name: red\nl3vni: 4003\nworkers:\n  listen: [192.168.30.3]\n  peers: [{range: 192.168.30.0/24, asn: 65030}]\n  accept: [\"10.246.0.0/16 le 32\"]\n"
+		}, done: func(t *testing.T, r *reloadLab) {
+			lab.WaitFor(t, "red runs", wait, func() (bool, string) {
+				m := r.m()
+				return m[`t5gw_vrf_running{vrf="red"}`] == 1, r.daemon.Tail(5)
+			})
+		}},
+		{name: "a broken file is refused whole", edit: func(r *reloadLab) {
+			r.extra["red.yaml"] = strings.Replace(r.extra["red.yaml"], "l3vni: 4003", "l3vni: 99999999", 1)
+			r.edit(&r.blue, "  max-prefixes: 100\n", "  max-prefixes: 5\n") // valid, but refused with the rest
+		}, refused: true, done: func(t *testing.T, r *reloadLab) {
+			if log := r.daemon.Tail(5); !strings.Contains(log, `red.yaml: l3vni: \"99999999\" is outside 1..16777215`) {
+				t.Errorf("the log does not name file, field and value:\n%s", log)
+			}
+			r.edit(&r.blue, "  max-prefixes: 5\n", "  max-prefixes: 100\n")
+		}},
+		{name: "a VRF file removed stops that VRF", edit: func(r *reloadLab) { r.extra["red.yaml"] = "" },
+			done: func(t *testing.T, r *reloadLab) {
+				lab.WaitFor(t, "red gone", wait, func() (bool, string) {
+					m := r.m()
+					_, red := m[`t5gw_vrf_running{vrf="red"}`]
+					return !red, r.daemon.Tail(5)
+				})
+			}},
+		{name: "vrf-dir", edit: func(r *reloadLab) {
+			r.vrfDir = "tenants"
+			r.global += "vrf-dir: tenants\n"
+		}},
+		{name: "a change in the new vrf-dir is seen", edit: func(r *reloadLab) {
+			r.edit(&r.blue, "  max-prefixes: 100\n", "  max-prefixes: 200\n")
+		}},
+		{name: "worker-wait and state-dir: read at the next start", edit: func(r *reloadLab) {
+			r.global += "graceful-restart: {worker-wait: 20s}\n"
+		}},
+		{name: "a peer's TTL: only its session resets, its routes stay", edit: func(r *reloadLab) {
+			r.edit(&r.blue, "{address: 192.168.10.11, asn: 65011, multihop: 4}", "{address: 192.168.10.11, asn: 65011, multihop: 5}")
+		}, done: sessionsUp(2), resets: 1},
+		{name: "a peer's password, on both sides", edit: func(r *reloadLab) {
+			r.edit(&r.blue, "{address: 192.168.10.11, asn: 65011, multihop: 5}", "{address: 192.168.10.11, asn: 65011, multihop: 5, password: calico-md5}")
+		}, done: func(t *testing.T, r *reloadLab) {
+			birdConf(t, func(s string) string {
+				return strings.Replace(s, "protocol bgp t5gw from t5gwnode {", "protocol bgp t5gw from t5gwnode { password \"calico-md5\";", 1)
+			})
+			sessionsUp(2)(t, r)
+		}, resets: 1},
+		{name: "a peer's AS, on both sides", edit: func(r *reloadLab) {
+			r.edit(&r.blue, "{address: 192.168.10.11, asn: 65011,", "{address: 192.168.10.11, asn: 65111,")
+		}, done: func(t *testing.T, r *reloadLab) {
+			birdConf(t, func(s string) string {
+				return strings.Replace(s, "protocol bgp t5gw from t5gwnode {", "protocol bgp t5gw from t5gwnode { password \"calico-md5\"; local 192.168.10.11 as 65111;", 1)
+			})
+			sessionsUp(2)(t, r)
+		}, resets: 1, advertised: 1},
+		{name: "workers.listen: the worker speaker restarts, routes stay", edit: func(r *reloadLab) {
+			r.edit(&r.blue, "listen: [192.168.10.3]", "listen: [192.168.10.3, 192.168.10.5]")
+		}, done: sessionsUp(2), resets: 2},
+		{name: "graceful restart helper off resets every session", edit: func(r *reloadLab) {
+			r.edit(&r.blue, "  max-prefixes: 200\n", "  max-prefixes: 200\n  graceful-restart: false\n")
+		},
+			done: sessionsUp(2), resets: 2},
+	}
+	for _, c := range cases {
+		if !t.Run(c.name, func(t *testing.T) { r.run(t, c) }) {
+			break // later cases build on this one's config
+		}
+	}
+}
