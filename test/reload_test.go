@@ -94,25 +94,26 @@ workers:
   accept: ["10.244.0.0/16 le 32"]
 `
 
-func newReloadLab(t *testing.T) *reloadLab {
+// newReloadLab deploys the lab; with pair, gw2 keeps running next to gw.
+func newReloadLab(t *testing.T, pair bool) *reloadLab {
 	f := deployFabric(t)
 	r := &reloadLab{t: t, f: f, gw: f.n("gw"), rr: f.n("rr"), l3: f.n("l3"),
 		global: reloadGlobal, blue: reloadBlue, vrfDir: "vrfs.d", extra: map[string]string{}, metrics: "127.0.0.1:9179"}
 	lab.WaitFor(t, "l2 reaches both workers", wait, func() (bool, string) {
 		return pings(f.n("l2"), "192.168.10.11", 1) && pings(f.n("l2"), "192.168.10.12", 1), ""
 	})
-	// gw2 leaves for good, so that only gw's routes can carry the pods.
 	gw2 := f.n("gw2").Procs("t5gwd")[0]
 	expectReady(t, f.n("gw2"), gw2)
-	if err := gw2.Signal(syscall.SIGUSR2); err != nil {
-		t.Fatal(err)
+	// gw starts again from files the test owns; without pair, gw2 leaves
+	// for good, so that only gw's routes can carry the pods.
+	stop := []*lab.Proc{r.gw.Procs("t5gwd")[0]}
+	if !pair {
+		stop = append(stop, gw2)
 	}
-	// gw starts again from files the test owns.
-	old := r.gw.Procs("t5gwd")[0]
-	if err := old.Signal(syscall.SIGUSR2); err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range []*lab.Proc{gw2, old} {
+	for _, d := range stop {
+		if err := d.Signal(syscall.SIGUSR2); err != nil {
+			t.Fatal(err)
+		}
 		if !d.Wait(wait) || d.ExitCode() != 0 {
 			t.Fatalf("%s did not stop for good: exit %d\n%s", d.Name, d.ExitCode(), d.Tail(10))
 		}
@@ -121,15 +122,22 @@ func newReloadLab(t *testing.T) *reloadLab {
 	r.daemon = r.gw.Start("t5gwd-reload", t5gwd, "--config", filepath.Join(r.gw.Dir, "t5gw.yaml"))
 	expectReady(t, r.gw, r.daemon)
 	for _, prefix := range []string{"10.244.1.0/24", "10.244.2.0/24"} {
-		lab.WaitFor(t, "l3 holds only gw's Type-5 for "+prefix, wait, func() (bool, string) {
+		lab.WaitFor(t, "l3 holds gw's Type-5 for "+prefix, wait, func() (bool, string) {
 			rds, last := rdsOf(r.l3, prefix)
-			return len(rds) == 1 && rds["10.0.0.3:4001"], last
+			return rds["10.0.0.3:4001"] && len(rds) == 1+boolInt(pair), last
 		})
 	}
 	expectRoute(t, r.l3, "10.244.1.0/24", "192.168.10.11", "br100")
 	expectRoute(t, r.l3, "10.244.2.0/24", "192.168.10.12", "br100")
 	r.probe = startProbe(t, r.l3, []string{"10.244.1.0/24", "10.244.2.0/24"}, "10.244.1.1", "10.244.2.1")
 	return r
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func (r *reloadLab) write() {
@@ -170,6 +178,11 @@ type reloadCase struct {
 	// and withdrawn are the Type-5 routes it must change, and no others.
 	resets                int
 	advertised, withdrawn int
+	// restarts: the change restarts t5gw's fabric speaker (its session with
+	// the route reflector resets, its counters start again); only a pair
+	// keeps forwarding then, as FRR 8.4 does not keep EVPN routes through
+	// a graceful restart.
+	restarts bool
 }
 
 // run applies one case and checks, against the probe and the route
@@ -208,6 +221,14 @@ func (r *reloadLab) run(t *testing.T, c reloadCase) {
 	})
 	after := r.m()
 	res := r.probe.expectLossless(c.name, mark)
+	if c.restarts {
+		now, last := rrSessionWith(r.rr, "10.0.0.3")
+		if now.Established == rr.Established {
+			t.Errorf("the fabric session did not restart:\n%s", last)
+		}
+		t.Logf("%s: %s", c.name, res)
+		return
+	}
 	downs := `t5gw_vrf_worker_session_downs_total{vrf="blue"}`
 	if got := int(after[downs] - before[downs]); got != c.resets {
 		t.Errorf("%d worker sessions reset, want %d\n%s", got, c.resets, r.daemon.Tail(20))
@@ -238,7 +259,7 @@ func (r *reloadLab) run(t *testing.T, c reloadCase) {
 // about, and send no UPDATE for a route it does not affect. (device and
 // install-routes need VRF devices: the real-kernel tier covers them.)
 func TestReloadIsHitless(t *testing.T) {
-	r := newReloadLab(t)
+	r := newReloadLab(t, false)
 	w1, w2 := r.f.n("w1"), r.f.n("w2")
 	gwRoute := func(prefix, rd string) func(t *testing.T, r *reloadLab) {
 		return func(t *testing.T, r *reloadLab) {
@@ -395,5 +416,54 @@ func TestReloadIsHitless(t *testing.T) {
 		if !t.Run(c.name, func(t *testing.T) { r.run(t, c) }) {
 			break // later cases build on this one's config
 		}
+	}
+}
+
+// TestReloadInAPair changes the settings that restart t5gw's fabric speaker
+// (its listener, its graceful restart time) or everything (router-id, asn),
+// on one node of a pair: FRR 8.4 leaves drop that node's routes when its
+// fabric session ends, and the other node's carry the pods. Nothing of the
+// other node may move.
+func TestReloadInAPair(t *testing.T) {
+	r := newReloadLab(t, true)
+	gw2 := r.f.n("gw2")
+	other := metricsOf(gw2, "127.0.0.1:9179")
+	otherRR, _ := rrSessionWith(r.rr, "10.0.0.4")
+	speakerUp := func(t *testing.T, r *reloadLab) {
+		lab.WaitFor(t, "gw's routes back at l3", wait, func() (bool, string) {
+			rds, last := rdsOf(r.l3, "10.244.2.0/24")
+			return len(rds) == 2, last
+		})
+	}
+	cases := []reloadCase{
+		{name: "fabric.listen restarts the fabric speaker", edit: func(r *reloadLab) {
+			r.edit(&r.global, "fabric:\n", "fabric:\n  listen: [10.0.0.3]\n")
+		}, done: speakerUp, restarts: true},
+		{name: "fabric.port", edit: func(r *reloadLab) { r.edit(&r.global, "fabric:\n", "fabric:\n  port: 1179\n") },
+			done: speakerUp, restarts: true},
+		{name: "graceful-restart.restart-time resets the fabric sessions", edit: func(r *reloadLab) {
+			r.global += "graceful-restart: {restart-time: 90s}\n"
+		}, done: speakerUp, restarts: true},
+		{name: "router-id restarts everything, gracefully", edit: func(r *reloadLab) {
+			r.edit(&r.global, "router-id: 10.0.0.3", "router-id: 10.0.0.9")
+		}, done: func(t *testing.T, r *reloadLab) {
+			lab.WaitFor(t, "gw's routes under its new RD at l3", wait, func() (bool, string) {
+				rds, last := rdsOf(r.l3, "10.244.2.0/24")
+				return rds["10.0.0.9:4001"] && rds["10.0.0.4:4001"] && len(rds) == 2, last
+			})
+		}, restarts: true},
+	}
+	for _, c := range cases {
+		if !t.Run(c.name, func(t *testing.T) { r.run(t, c) }) {
+			break
+		}
+	}
+	now := metricsOf(gw2, "127.0.0.1:9179")
+	downs, adv := `t5gw_vrf_worker_session_downs_total{vrf="blue"}`, `t5gw_vrf_fabric_updates_total{op="advertise",vrf="blue"}`
+	if now[downs] != other[downs] || now[adv] != other[adv] {
+		t.Errorf("gw2 moved: session downs %v -> %v, advertisements %v -> %v", other[downs], now[downs], other[adv], now[adv])
+	}
+	if rr, last := rrSessionWith(r.rr, "10.0.0.4"); rr.Established-otherRR.Established > 2 || rr.Updates != otherRR.Updates {
+		t.Errorf("gw2's fabric session moved:\n%s", last)
 	}
 }
