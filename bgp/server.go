@@ -141,13 +141,19 @@ func (s *sessions) Established() []netip.Addr {
 	return out
 }
 
-// sessionTimers are a session's GoBGP timers: t's keepalive and hold time,
-// and a connect retry short enough that a peer that starts late is not
-// waited for for minutes.
+// idleAfterReset is how long a session that t5gw reset (BFD down, a
+// prefix limit) refuses to come back: GoBGP's default, 30 s, keeps a worker
+// whose link only flapped out for half a minute.
+const idleAfterReset = 5
+
+// sessionTimers are a worker session's GoBGP timers: t's keepalive and hold
+// time, and a connect retry short enough that a peer that starts late is
+// not waited for for minutes.
 func sessionTimers(t config.Timers) *api.Timers {
 	return &api.Timers{Config: &api.TimersConfig{
-		ConnectRetry:      connectRetry,
-		HoldTime:          uint64(t.Hold / time.Second),
-		KeepaliveInterval: uint64(t.Keepalive / time.Second),
+		ConnectRetry:           connectRetry,
+		IdleHoldTimeAfterReset: idleAfterReset,
+		HoldTime:               uint64(t.Hold / time.Second),
+		KeepaliveInterval:      uint64(t.Keepalive / time.Second),
 	}}
 }

@@ -233,9 +233,10 @@ func (w *Workers) rangeMembers(ctx context.Context, group string) []netip.Addr {
 	return out
 }
 
-// UpdateTimers gives a peer new keepalive and hold timers, from its next
-// session on; the session that is up keeps what it negotiated.
-func (w *Workers) UpdateTimers(ctx context.Context, p config.Peer) error {
+// UpdatePeer gives a peer new keepalive and hold timers, from its next
+// session on (the session that is up keeps what it negotiated), and new BFD
+// settings at once; no session resets.
+func (w *Workers) UpdatePeer(ctx context.Context, p config.Peer) error {
 	w.mu.Lock()
 	if p.Address.IsValid() {
 		w.static[p.Address] = p
@@ -364,6 +365,7 @@ func (w *Workers) peer(p config.Peer) *api.Peer {
 	o := w.settings()
 	t, mh, ttl := o.transport(p)
 	return &api.Peer{
+		Bfd:             bfd(p),
 		Conf:            &api.PeerConf{NeighborAddress: p.Address.String(), PeerAsn: p.ASN, AuthPassword: p.Password},
 		Transport:       t,
 		EbgpMultihop:    mh,

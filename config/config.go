@@ -80,6 +80,7 @@ type Workers struct {
 	MaxPrefixesRestart     time.Duration
 	AllowThirdPartyNextHop bool
 	Timers                 Timers // default for every peer
+	BFD                    BFD    // for the peers with bfd: true
 	// GracefulRestart makes t5gw a graceful-restart helper (RFC 4724) for
 	// the workers: a worker whose BGP daemon restarts keeps its routes for
 	// the restart time it announced, until it sends End-of-RIB.
@@ -101,7 +102,18 @@ type Peer struct {
 	TTLSecurity uint8 // GTSM: accept only packets this many hops away or less; 0 is off
 	Passive     bool
 	Timers      Timers // the VRF's unless the peer sets its own
+	BFD         BFD    // single-hop BFD (RFC 5881) with the worker; zero: off
 }
+
+// BFD is how a BFD session (RFC 5880) detects a dead worker: it declares
+// the worker down after Multiplier intervals without a packet.
+type BFD struct {
+	Interval   time.Duration // desired transmit and required receive interval
+	Multiplier uint8
+}
+
+// Enabled tells whether the peer runs BFD.
+func (b BFD) Enabled() bool { return b.Multiplier > 0 }
 
 // Key is what names a peer in a VRF: its address or its range.
 func (p Peer) Key() string {

@@ -94,6 +94,9 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("timers %+v, peer timers %+v, graceful restart helper %v; want 3s/9s and true",
 			v.Workers.Timers, v.Workers.Peers[0].Timers, v.Workers.GracefulRestart)
 	}
+	if v.Workers.BFD != DefaultBFD || v.Workers.Peers[0].BFD.Enabled() {
+		t.Errorf("bfd %+v, peer %+v; want %+v and off", v.Workers.BFD, v.Workers.Peers[0].BFD, DefaultBFD)
+	}
 	if c.StateDir != DefaultStateDir || c.GracefulRestart != (GracefulRestart{RestartTime: 120 * time.Second, WorkerWait: 30 * time.Second}) || c.GracefulShutdown {
 		t.Errorf("state-dir %q, graceful-restart %+v, graceful-shutdown %v", c.StateDir, c.GracefulRestart, c.GracefulShutdown)
 	}
@@ -174,6 +177,15 @@ func TestBadInput(t *testing.T) {
 				`workers.graceful-restart: "sometimes" is not true or false`}},
 		{"fractional timers", goodGlobal, map[string]string{"blue.yaml": goodVRF + "  timers: {hold: 4500ms}\n"},
 			[]string{`workers.timers.hold: "4500ms" is not a whole number of seconds`}},
+		{"bfd with a multihop worker", goodGlobal, map[string]string{"blue.yaml": strings.Replace(goodVRF, "asn: 65011}", "asn: 65011, multihop: 2, bfd: true}\n    - {range: 10.1.0.0/24, asn: 1, bfd: true}", 1) +
+			"  bfd: {interval: 1ms, multiplier: 1}\n"},
+			[]string{`workers.peers[0].bfd: "true" needs a single-hop worker`, `workers.bfd.interval: "1ms" is outside 10ms..1m0s`,
+				`workers.peers[1].bfd: "true" needs a static peer`,
+				`workers.bfd.multiplier: "1" is outside 2..255`}},
+		{"bfd in two VRFs without a device", goodGlobal, map[string]string{
+			"blue.yaml": strings.Replace(goodVRF, "asn: 65011", "asn: 65011, bfd: true", 1),
+			"red.yaml":  strings.NewReplacer("blue", "red", "4001", "4002", "192.168.10", "192.168.30", "asn: 65011", "asn: 65011, bfd: true").Replace(goodVRF)},
+			[]string{`red.yaml: workers.peers[0].bfd: "true" BFD is also on in`}},
 		{"duplicate peer", goodGlobal, map[string]string{"blue.yaml": strings.Replace(goodVRF, "- {address: 192.168.10.11, asn: 65011}",
 			"- {address: 192.168.10.11, asn: 65011}\n    - {address: 192.168.10.11, asn: 65012}", 1)},
 			[]string{`workers.peers[1]: "192.168.10.11" is also workers.peers[0]`}},

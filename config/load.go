@@ -27,6 +27,9 @@ const (
 	DefaultWorkerWait = 30 * time.Second
 )
 
+// DefaultBFD is MetalLB's default BFD profile: a worker is down after 900 ms.
+var DefaultBFD = BFD{Interval: 300 * time.Millisecond, Multiplier: 3}
+
 // DefaultTimers are the worker session timers of a data-center fabric (FRR's
 // datacenter profile): a dead worker is noticed within 9 s, not GoBGP's 90.
 var DefaultTimers = Timers{Keepalive: 3 * time.Second, Hold: 9 * time.Second}
@@ -223,6 +226,10 @@ func (c *Config) workers(f string, raw rawWorkers, p *problems) Workers {
 		w.ASN = asn(p, f, "workers.asn", raw.ASN, true)
 	}
 	w.Timers = timers(p, f, "workers.timers", raw.Timers, DefaultTimers)
+	w.BFD = BFD{
+		Interval:   duration(p, f, "workers.bfd.interval", raw.BFD.Interval, DefaultBFD.Interval, 10*time.Millisecond, time.Minute),
+		Multiplier: uint8(number(p, f, "workers.bfd.multiplier", raw.BFD.Multiplier, uint64(DefaultBFD.Multiplier), 2, 255)),
+	}
 	w.GracefulRestart = boolean(p, f, "workers.graceful-restart", raw.GracefulRestart, true)
 	if raw.MaxPrefixesRestart != "" {
 		d, err := time.ParseDuration(raw.MaxPrefixesRestart)
@@ -246,7 +253,7 @@ func (c *Config) workers(f string, raw rawWorkers, p *problems) Workers {
 	seen := map[string]string{}
 	for i, rp := range raw.Peers {
 		field := fmt.Sprintf("workers.peers[%d]", i)
-		pr := peer(p, f, field, rp, w.Timers)
+		pr := peer(p, f, field, rp, w.Timers, w.BFD)
 		if k := pr.Key(); k != "invalid Prefix" && k != "" {
 			if other, ok := seen[k]; ok {
 				p.add(f, field, k, "is also "+other)
@@ -268,7 +275,7 @@ func (c *Config) workers(f string, raw rawWorkers, p *problems) Workers {
 	return w
 }
 
-func peer(p *problems, f, field string, raw rawPeer, vrfTimers Timers) Peer {
+func peer(p *problems, f, field string, raw rawPeer, vrfTimers Timers, vrfBFD BFD) Peer {
 	pr := Peer{
 		ASN:         asn(p, f, field+".asn", raw.ASN, true),
 		Password:    raw.Password,
@@ -299,6 +306,17 @@ func peer(p *problems, f, field string, raw rawPeer, vrfTimers Timers) Peer {
 	}
 	if pr.Multihop != 0 && pr.TTLSecurity != 0 {
 		p.add(f, field, "", "multihop and ttl-security exclude each other")
+	}
+	if boolean(p, f, field+".bfd", raw.BFD, false) {
+		pr.BFD = vrfBFD
+		if !pr.Address.IsValid() {
+			p.add(f, field+".bfd", raw.BFD, "needs a static peer (address): BFD runs with one worker at a time")
+		}
+		if pr.Multihop != 0 {
+			// GoBGP v4 runs single-hop BFD only (RFC 5881); a multihop
+			// worker runs RFC 5883, on another port: the two never meet.
+			p.add(f, field+".bfd", raw.BFD, "needs a single-hop worker: GoBGP's BFD has no multihop (RFC 5883); drop multihop or rely on the hold time")
+		}
 	}
 	v6 := pr.Address.Is6() || (pr.Range.IsValid() && pr.Range.Addr().Is6())
 	if pr.TTLSecurity != 0 && pr.Passive && v6 {

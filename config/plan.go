@@ -67,7 +67,7 @@ type PeerPlan struct {
 	Add    []Peer
 	Remove []Peer
 	Reset  []Peer   // changed in what the session is made of (asn, password, TTL...): the session restarts
-	Soft   []Peer   // changed timers only: applied from the next session on
+	Soft   []Peer   // changed timers or BFD only: BFD at once, timers from the next session on
 	Why    []string // per Reset peer, what changed
 }
 
@@ -226,7 +226,7 @@ func diffPeers(a, b Workers) PeerPlan {
 			if why := sessionChange(was, p); why != "" {
 				pp.Reset = append(pp.Reset, p)
 				pp.Why = append(pp.Why, why)
-			} else if was.Timers != p.Timers {
+			} else if was.Timers != p.Timers || was.BFD != p.BFD {
 				pp.Soft = append(pp.Soft, p)
 			}
 		}
@@ -351,7 +351,7 @@ func (p Plan) Steps() []string {
 			add("vrf %s: reset peer %s: %s", v.Name, pr.Key(), v.Peers.Why[i])
 		}
 		for _, pr := range v.Peers.Soft {
-			add("vrf %s: peer %s: timers from its next session", v.Name, pr.Key())
+			add("vrf %s: peer %s: timers from its next session, BFD at once", v.Name, pr.Key())
 		}
 		if len(out) == 0 || !strings.HasPrefix(out[len(out)-1], "vrf "+v.Name+":") {
 			add("vrf %s: settings only t5gw reads (such as max-prefixes-restart)", v.Name)

@@ -68,6 +68,12 @@ type rawWorkers struct {
 	AllowThirdPartyNextHop string    `mapstructure:"allow-third-party-nexthop"`
 	Timers                 rawTimers `mapstructure:"timers"`
 	GracefulRestart        string    `mapstructure:"graceful-restart"`
+	BFD                    rawBFD    `mapstructure:"bfd"`
+}
+
+type rawBFD struct {
+	Interval   string `mapstructure:"interval"`
+	Multiplier string `mapstructure:"multiplier"`
 }
 
 type rawPeer struct {
@@ -79,4 +85,5 @@ type rawPeer struct {
 	TTLSecurity string    `mapstructure:"ttl-security"`
 	Passive     string    `mapstructure:"passive"`
 	Timers      rawTimers `mapstructure:"timers"`
+	BFD         string    `mapstructure:"bfd"`
 }

@@ -172,6 +172,7 @@ func (c *Config) crossCheck(p *problems) {
 		port uint16
 	}
 	listeners := map[socket]string{}
+	bfdOutsideVRF := ""
 	for _, a := range c.Fabric.Listen {
 		listeners[socket{a, c.Fabric.Port}] = c.File + " fabric.listen"
 	}
@@ -190,6 +191,19 @@ func (c *Config) crossCheck(p *problems) {
 		rds[v.RD] = v.File
 		if v.Device != "" {
 			continue // sockets bound to a VRF device do not collide with other VRFs
+		}
+		for i, pr := range v.Workers.Peers {
+			if !pr.BFD.Enabled() {
+				continue
+			}
+			// Each VRF's speaker listens for BFD on UDP 3784 of every
+			// address; two of them outside VRF devices would take each
+			// other's packets.
+			if bfdOutsideVRF != "" && bfdOutsideVRF != v.File {
+				p.add(v.File, fmt.Sprintf("workers.peers[%d].bfd", i), "true",
+					"BFD is also on in "+bfdOutsideVRF+": without a device, only one VRF may use BFD")
+			}
+			bfdOutsideVRF = v.File
 		}
 		for i, a := range v.Workers.Listen {
 			s := socket{a, v.Workers.Port}

@@ -122,14 +122,17 @@ func TestWorkersToFRRFabric(t *testing.T) {
 			without(allRoutes, "10.244.3.0/24", "fd00:10:244:3::/64", "10.244.2.0/24", "fd00:10:244:2::/64"))
 	})
 
-	t.Run("SIGTERM withdraws everything", func(t *testing.T) {
-		if err := tp.t5gwd.Signal(syscall.SIGTERM); err != nil {
+	t.Run("SIGUSR2 stops for good: everything withdrawn", func(t *testing.T) {
+		if err := tp.t5gwd.Signal(syscall.SIGUSR2); err != nil {
 			t.Fatal(err)
 		}
 		lab.WaitFor(t, "t5gwd exits", wait, func() (bool, string) { return tp.t5gwd.Exited(), tp.t5gwd.Tail(5) })
+		if code := tp.t5gwd.ExitCode(); code != 0 {
+			t.Errorf("t5gwd exited with %d, want 0", code)
+		}
 		expectGateways(t, tp, "nothing left at the fabric peer", map[string]string{})
-		if log := tp.t5gwd.Tail(50); !strings.Contains(log, "shutting down") {
-			t.Errorf("t5gwd log does not say it shut down:\n%s", log)
+		if log := tp.t5gwd.Tail(50); !strings.Contains(log, "shutting down for good: withdrawing every route") {
+			t.Errorf("t5gwd log does not say it shut down for good:\n%s", log)
 		}
 	})
 }

@@ -187,8 +187,11 @@ func (d *daemon) saveState() {
 		}
 	}
 	dir, same := d.cfg.StateDir, now.equal(d.saved)
+	waiting := !d.connected
 	d.mu.Unlock()
-	if same {
+	// While a restart waits, the fabric still holds, stale, the routes of
+	// the workers the state lists: a stop now must leave them listed.
+	if same || waiting {
 		return
 	}
 	if err := now.save(dir); err != nil {

@@ -363,7 +363,7 @@ func (t *tenant) apply(ctx context.Context, s tenantSettings, retry *time.Timer)
 		try("reset peer", pr, w.ResetPeer(ctx, pr))
 	}
 	for _, pr := range p.Peers.Soft {
-		try("timers", pr, w.UpdateTimers(ctx, pr))
+		try("timers and BFD", pr, w.UpdatePeer(ctx, pr))
 	}
 	if p.Limits || old.vrf.Workers.MaxPrefixesRestart != s.vrf.Workers.MaxPrefixesRestart {
 		if err := w.PushLimits(ctx); err != nil {

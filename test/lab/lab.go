@@ -263,6 +263,9 @@ func (n *Node) Procs(names ...string) []*Proc {
 	return out
 }
 
+// Args is the command line the process was started with.
+func (p *Proc) Args() []string { return p.args }
+
 // Pid is the process's ID.
 func (p *Proc) Pid() int { return p.cmd.Process.Pid }
 

@@ -15,6 +15,13 @@ import (
 // to zebra's command line (such as -n, for namespace VRFs).
 func (n *Node) FRR(conf string, zebraArgs ...string) {
 	n.lab.t.Helper()
+	n.FRRWith(conf, nil, zebraArgs...)
+}
+
+// FRRWith is FRR with more daemons (such as bfdd) started between zebra and
+// bgpd, on the same config.
+func (n *Node) FRRWith(conf string, daemons []string, zebraArgs ...string) {
+	n.lab.t.Helper()
 	path := n.Write("frr.conf", conf)
 	run := filepath.Join("/var/run/frr", n.NS)
 	if n.mnt != nil {
@@ -34,6 +41,10 @@ func (n *Node) FRR(conf string, zebraArgs ...string) {
 		_, err := n.Run("test", "-S", filepath.Join(run, "zserv.api"))
 		return err == nil, "no zserv.api"
 	})
+	for _, d := range daemons {
+		n.Start(d, append(append([]string{"/usr/lib/frr/" + d}, n.pathspace()...),
+			"-f", path, "--log", "stdout", "-i", filepath.Join(run, d+".pid"))...)
+	}
 	n.Start("bgpd", append(append([]string{"/usr/lib/frr/bgpd"}, n.pathspace()...),
 		"-f", path, "--log", "stdout", "-i", filepath.Join(run, "bgpd.pid"))...)
 	WaitFor(n.lab.t, n.Name+": bgpd answers", defaultWait, func() (bool, string) {
