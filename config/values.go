@@ -164,7 +164,8 @@ func parseRule(s string) (evpn.PrefixRule, error) {
 }
 
 // crossCheck finds what no single file can show: two VRFs with one name, one
-// L3VNI or one RD, and two listeners on one address and port.
+// L3VNI or one RD, two listeners on one address and port, and BFD in two
+// VRFs without a device.
 func (c *Config) crossCheck(p *problems) {
 	names, vnis, rds := map[string]string{}, map[uint32]string{}, map[evpn.RD]string{}
 	type socket struct {

@@ -100,14 +100,13 @@ func leafMAC(n *lab.Node, mac string) (evpnMAC, string) {
 
 // t5gwUpdates is how many Type-5 advertisements and withdrawals t5gw has sent.
 func t5gwUpdates(t *testing.T, gw *lab.Node) float64 {
-	out, err := gw.Output("curl", "-sf", "http://127.0.0.1:9179/metrics")
-	if err != nil {
-		t.Fatalf("metrics: %v", err)
+	m := metricsOf(gw, "127.0.0.1:9179")
+	if len(m) == 0 {
+		t.Fatal("no metrics from t5gwd")
 	}
 	var sum float64
-	for _, line := range strings.Split(out, "\n") {
-		if strings.HasPrefix(line, "t5gw_vrf_fabric_updates_total{") {
-			v, _ := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+	for series, v := range m {
+		if strings.HasPrefix(series, "t5gw_vrf_fabric_updates_total{") {
 			sum += v
 		}
 	}

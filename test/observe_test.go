@@ -14,10 +14,13 @@ import (
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
-// metrics scrapes t5gwd's /metrics inside gw: series (name and labels as
-// printed) to value.
-func (tp *topo) metrics(t *testing.T) map[string]float64 {
-	out, err := tp.gw.Output("curl", "-sf", "http://127.0.0.1:9179/metrics")
+// metrics scrapes t5gwd's /metrics inside gw.
+func (tp *topo) metrics(t *testing.T) map[string]float64 { return metricsOf(tp.gw, "127.0.0.1:9179") }
+
+// metricsOf scrapes t5gwd's /metrics at addr inside n: series (name and
+// labels as printed) to value.
+func metricsOf(n *lab.Node, addr string) map[string]float64 {
+	out, err := n.Output("curl", "-sf", "http://"+addr+"/metrics")
 	m := map[string]float64{}
 	if err != nil {
 		return m

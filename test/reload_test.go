@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -13,26 +12,6 @@ import (
 
 	"github.com/t5gw/t5gw/test/lab"
 )
-
-// metricsOf scrapes t5gwd's /metrics at addr inside n: series (name and
-// labels as printed) to value.
-func metricsOf(n *lab.Node, addr string) map[string]float64 {
-	out, err := n.Output("curl", "-sf", "http://"+addr+"/metrics")
-	m := map[string]float64{}
-	if err != nil {
-		return m
-	}
-	for _, line := range strings.Split(out, "\n") {
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
-			m[line[:i]] = v
-		}
-	}
-	return m
-}
 
 // rrSession is what the route reflector knows of its session with t5gw.
 type rrSession struct {
@@ -419,11 +398,44 @@ func TestReloadIsHitless(t *testing.T) {
 	}
 }
 
+// pathsAt reads the paths an FRR leaf holds for prefix in its VRF, one per
+// t5gw node: by originator (the node's router-id, the ORIGINATOR_ID the
+// route reflector adds), its LOCAL_PREF; and which originator is best.
+func pathsAt(n *lab.Node, prefix string) (prefs map[string]int, best string, last string) {
+	out, err := n.Vtysh("show bgp ipv4 unicast " + prefix + " json")
+	if err != nil {
+		return nil, "", err.Error()
+	}
+	var v struct {
+		Paths []struct {
+			Originator string `json:"originatorId"`
+			LocalPref  int    `json:"locPrf"`
+			Best       struct {
+				Overall bool `json:"overall"`
+			} `json:"bestpath"`
+		} `json:"paths"`
+	}
+	if json.Unmarshal([]byte(out), &v) != nil {
+		return nil, "", out
+	}
+	prefs = map[string]int{}
+	for _, p := range v.Paths {
+		prefs[p.Originator] = p.LocalPref
+		if p.Best.Overall {
+			best = p.Originator
+		}
+	}
+	return prefs, best, out
+}
+
 // TestReloadInAPair changes the settings that restart t5gw's fabric speaker
-// (its listener, its graceful restart time) or everything (router-id, asn),
-// on one node of a pair: FRR 8.4 leaves drop that node's routes when its
-// fabric session ends, and the other node's carry the pods. Nothing of the
-// other node may move.
+// (its listener, its graceful restart time) or everything (router-id), on
+// one node of a pair: FRR 8.4 leaves drop that node's routes when its fabric
+// session ends, and the other node's carry the pods. Then it takes the node
+// out for maintenance: graceful-shutdown first (the leaves move to the other
+// node), then stop for good. Nothing of the other node may move. (A new asn
+// would also change the default route targets and the fabric session's kind:
+// the plan's unit test covers it.)
 func TestReloadInAPair(t *testing.T) {
 	r := newReloadLab(t, true)
 	gw2 := r.f.n("gw2")
@@ -458,6 +470,29 @@ func TestReloadInAPair(t *testing.T) {
 			break
 		}
 	}
+	t.Run("graceful shutdown, then stop for good: the fabric moves first", func(t *testing.T) {
+		mark := r.probe.mark()
+		if prefs, _, last := pathsAt(r.l3, "10.244.1.0/24"); prefs["10.0.0.9"] != 100 || prefs["10.0.0.4"] != 100 {
+			t.Fatalf("before: want both nodes' paths at LOCAL_PREF 100 at l3:\n%s", last)
+		}
+		r.global += "graceful-shutdown: true\n"
+		r.write()
+		for _, prefix := range []string{"10.244.1.0/24", "10.244.2.0/24"} {
+			lab.WaitFor(t, "l3 holds gw's route at LOCAL_PREF 0 and prefers gw2's for "+prefix, wait, func() (bool, string) {
+				prefs, best, last := pathsAt(r.l3, prefix)
+				return prefs["10.0.0.9"] == 0 && prefs["10.0.0.4"] == 100 && best == "10.0.0.4", last
+			})
+		}
+		if err := r.daemon.Signal(syscall.SIGUSR2); err != nil {
+			t.Fatal(err)
+		}
+		lab.WaitFor(t, "l3 holds only gw2's routes", wait, func() (bool, string) {
+			rds, last := rdsOf(r.l3, "10.244.1.0/24")
+			return len(rds) == 1 && rds["10.0.0.4:4001"], last
+		})
+		res := r.probe.expectLossless("graceful shutdown and stop", mark)
+		t.Logf("graceful shutdown and stop for good: %s", res)
+	})
 	now := metricsOf(gw2, "127.0.0.1:9179")
 	downs, adv := `t5gw_vrf_worker_session_downs_total{vrf="blue"}`, `t5gw_vrf_fabric_updates_total{op="advertise",vrf="blue"}`
 	if now[downs] != other[downs] || now[adv] != other[adv] {

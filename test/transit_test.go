@@ -202,7 +202,7 @@ func waitGoBGPd(t *testing.T, n *lab.Node) {
 
 // scrapeMetrics is t5gwd's /metrics in node gw, as observe_test.go reads it.
 func scrapeMetrics(t *testing.T, gw *lab.Node) map[string]float64 {
-	return (&topo{gw: gw}).metrics(t)
+	return metricsOf(gw, "127.0.0.1:9179")
 }
 
 // evpnPath is one EVPN path as the gobgp CLI shows it.

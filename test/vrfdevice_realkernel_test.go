@@ -106,6 +106,21 @@ func TestRealKernelVRFDevice(t *testing.T) {
 		})
 	})
 
+	t.Run("install-routes off and on again by a reload", func(t *testing.T) {
+		gw.Write("vrfs.d/blue.yaml", strings.Replace(vrfDeviceBlue, "install-routes: true", "install-routes: false", 1))
+		lab.WaitFor(t, "route gone from table 10, still at the fabric peer", vmWait, func() (bool, string) {
+			out, _ := gw.Output("ip", "route", "show", "table", "10", "proto", "200")
+			routes, last := frrType5(fab)
+			_, atFab := routes["10.244.1.0/24"]
+			return out == "" && atFab, out + last + "\n" + daemon.Tail(5)
+		})
+		gw.Write("vrfs.d/blue.yaml", vrfDeviceBlue)
+		lab.WaitFor(t, "route back in table 10", vmWait, func() (bool, string) {
+			out, _ := gw.Output("ip", "route", "show", "table", "10", "proto", "200")
+			return strings.Contains(out, "10.244.1.0/24 via 192.168.10.11 dev eth1"), out + daemon.Tail(5)
+		})
+	})
+
 	t.Run("a new VTEP address re-advertises", func(t *testing.T) {
 		gw.MustRun("ip", "link", "del", "vxlan4001")
 		vxlan(gw, "10.0.0.33")
