@@ -78,6 +78,11 @@ type Workers struct {
 	penalized  map[netip.Addr]*time.Timer   // over max-prefixes, waiting to be let back
 	limitHits  uint64
 	stopping   bool
+
+	// delivering is held for reading while an UPDATE or an End-of-RIB goes
+	// to the sink, and for writing by Stop: nothing a worker sent arrives
+	// after Stop has said the worker is gone.
+	delivering sync.RWMutex
 }
 
 // NewWorkers starts the worker speaker, handing what workers announce to sink.
@@ -298,6 +303,10 @@ func (w *Workers) PushLimits(ctx context.Context) error {
 // An UPDATE comes from one worker, so a batch is sized for the paths left
 // when it takes its first route, rather than grown.
 func (w *Workers) updates(paths []*apiutil.Path, _ time.Time) {
+	if !w.startDelivery() {
+		return
+	}
+	defer w.delivering.RUnlock()
 	type batch struct {
 		announced []evpn.Route
 		withdrawn []netip.Prefix
@@ -335,8 +344,27 @@ func (w *Workers) updates(paths []*apiutil.Path, _ time.Time) {
 	}
 }
 
+// startDelivery tells whether what GoBGP hands over may still go to the
+// sink: not once Stop has told it that the workers are gone. On true the
+// caller holds delivering for reading until it is done.
+func (w *Workers) startDelivery() bool {
+	w.delivering.RLock()
+	w.mu.Lock()
+	stopping := w.stopping
+	w.mu.Unlock()
+	if stopping {
+		w.delivering.RUnlock()
+		return false
+	}
+	return true
+}
+
 // endOfRIB passes a worker's End-of-RIB marker on.
 func (w *Workers) endOfRIB(p *apiutil.Path, _ time.Time) {
+	if !w.startDelivery() {
+		return
+	}
+	defer w.delivering.RUnlock()
 	var fam evpn.Families
 	switch p.Family {
 	case bgppkt.RF_IPv4_UC:
@@ -372,8 +400,10 @@ func (w *Workers) SessionDowns() uint64 { return w.sessions.Downs() }
 // workers that do graceful restart keep their routes as for a reset (the
 // worker speaker restarts, or t5gwd does).
 func (w *Workers) Stop(keep bool) {
+	w.delivering.Lock() // what GoBGP is handing over now reaches the sink first
 	w.mu.Lock()
 	w.stopping = true
+	w.delivering.Unlock()
 	for _, t := range w.penalized {
 		t.Stop()
 	}

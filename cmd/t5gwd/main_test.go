@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -266,5 +267,36 @@ func TestReloadThatCannotStartRestoresRunningConfig(t *testing.T) {
 	})
 	if !strings.Contains(logs.String(), "went back to the running one") {
 		t.Errorf("log does not say it went back:\n%s", logs.String())
+	}
+}
+
+// A new router-id restarts everything; when the new config then does not
+// start, the running one starts again.
+func TestRestartThatCannotStartGoesBack(t *testing.T) {
+	global, metrics := loopbackConfig(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	reload := make(chan os.Signal, 1)
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"--config", global}, logs, reload) }()
+	t.Cleanup(func() { cancel(); <-done })
+	waitFor(t, "daemon up", func() (bool, string) {
+		m := scrape(metrics)
+		return strings.Contains(m, `t5gw_vrf_running{vrf="blue"} 1`), m + logs.String()
+	})
+	body, err := os.ReadFile(global)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := strings.Replace(string(body), "router-id: 10.0.0.3", "router-id: 10.0.0.4", 1)
+	writeFile(t, global, strings.Replace(next, "fabric:\n", "fabric:\n  listen: [192.0.2.1]\n", 1))
+	reload <- syscall.SIGHUP
+	waitFor(t, "failed reload counted, blue running again", func() (bool, string) {
+		m := scrape(metrics)
+		return strings.Contains(m, `t5gw_config_reloads_total{result="failure"} 1`) &&
+			strings.Contains(m, `t5gw_vrf_running{vrf="blue"} 1`), m + logs.String()
+	})
+	if !strings.Contains(logs.String(), "restarting every speaker gracefully") || !strings.Contains(logs.String(), "went back to the running one") {
+		t.Errorf("log does not say it restarted and went back:\n%s", logs.String())
 	}
 }

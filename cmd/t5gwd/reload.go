@@ -49,15 +49,22 @@ func (d *daemon) setConfig(c *config.Config) {
 // apply carries out a plan. Only a new router-id or AS restarts everything,
 // and then gracefully, as a restart of t5gwd would.
 func (d *daemon) apply(ctx context.Context, plan config.Plan, next *config.Config) error {
+	d.mu.Lock()
+	running := d.cfg
+	d.mu.Unlock()
 	if plan.Restart != "" {
 		d.log.Warn("reload: restarting every speaker gracefully", "why", plan.Restart)
 		d.saveState()
 		d.stopSpeakers(true)
-		return d.start(ctx, next)
+		err := d.start(ctx, next)
+		if err == nil {
+			return nil
+		}
+		if back := d.start(ctx, running); back != nil {
+			return fmt.Errorf("%w; and the running config does not start again either: %v", err, back)
+		}
+		return fmt.Errorf("the new config does not start: %w; went back to the running one", err)
 	}
-	d.mu.Lock()
-	running := d.cfg
-	d.mu.Unlock()
 	if plan.Fabric.Restart != "" {
 		if err := d.restartFabric(ctx, running, next, plan.Fabric.Restart); err != nil {
 			return err
