@@ -16,15 +16,12 @@ import (
 // asked), w2 runs FRR as MetalLB does (graceful restart with preserved
 // forwarding state, bfdd).
 type failLab struct {
-	lab        *lab.Lab
-	fab, gw    *lab.Node
-	w1, w2     *lab.Node
-	daemon     *lab.Proc
-	bird, frr  *lab.Proc
-	birdConf   string
-	withBFD    bool
-	fabRoutes  []string // the prefixes the workers announce
-	vrf, globl string
+	lab       *lab.Lab
+	fab, gw   *lab.Node
+	w1, w2    *lab.Node
+	daemon    *lab.Proc
+	bird, frr *lab.Proc
+	fabRoutes []string // the prefixes the workers announce
 }
 
 const failGlobal = `router-id: 10.0.0.3
@@ -93,7 +90,7 @@ bfd
 func newFailLab(t *testing.T, withBFD bool) *failLab {
 	lab.Require(t, "ip", "vtysh", "/usr/lib/frr/bgpd", "/usr/lib/frr/bfdd", "bird", "birdc", "curl")
 	l := lab.New(t)
-	f := &failLab{lab: l, fab: l.Node("fab"), gw: l.Node("gw"), w1: l.Node("w1"), w2: l.Node("w2"), withBFD: withBFD,
+	f := &failLab{lab: l, fab: l.Node("fab"), gw: l.Node("gw"), w1: l.Node("w1"), w2: l.Node("w2"),
 		fabRoutes: []string{"10.244.1.0/24", "10.244.2.0/24"}}
 	sw := l.Node("sw")
 	l.Link(f.fab, "eth0", f.gw, "eth0")
@@ -116,8 +113,7 @@ func newFailLab(t *testing.T, withBFD bool) *failLab {
 	if withBFD {
 		bfd = "on"
 	}
-	f.birdConf = fmt.Sprintf(failBIRD, bfd)
-	f.bird = f.w1.BIRD(f.birdConf)
+	f.bird = f.w1.BIRD(fmt.Sprintf(failBIRD, bfd))
 	f.w2.FRRWith(failFRR, []string{"bfdd"})
 	f.frr = f.w2.Procs("bgpd")[0]
 	f.expectAtFab(t, "both workers' routes at the fabric peer", f.fabRoutes...)
