@@ -129,6 +129,16 @@ func TestOptimalPathAndVMMove(t *testing.T) {
 	})
 	expectRoute(t, l3, "10.244.1.0/24", "192.168.10.11", "br100") // w1, BIRD
 	expectRoute(t, l3, "10.244.2.0/24", "192.168.10.12", "br100") // w2, gobgpd
+	// The leaves may have a prefix from one node of the pair before the
+	// other has it: wait until both have both, so that what t5gw sends
+	// later is counted from a settled start.
+	for _, name := range []string{"gw", "gw2"} {
+		n := f.n(name)
+		lab.WaitFor(t, name+" advertises both workers' routes", wait, func() (bool, string) {
+			m := metricsOf(n, "127.0.0.1:9179")
+			return m[`t5gw_vrf_routes_advertised{vrf="blue"}`] == 2 && m["t5gw_ready"] == 1, fmt.Sprint(m)
+		})
+	}
 
 	blue := f.lab.VRFNamespace(l1, "blue") // l1's tenant VRF is a namespace
 	t.Run("ingress leaf with the VRF as a namespace", func(t *testing.T) {

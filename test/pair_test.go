@@ -2,6 +2,7 @@ package test
 
 import (
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -36,7 +37,8 @@ func rdsOf(n *lab.Node, prefix string) (map[string]bool, string) {
 }
 
 // TestRedundantPairIsHitless kills either node of a t5gw pair with SIGKILL
-// and starts it again, the second as soon as the first reports ready, while
+// and starts it again, the second as soon as the first reports ready, then
+// does the same with SIGTERM (a restart, an upgrade), while
 // the ingress leaves ping the pods every 100 ms and the kernel reports every
 // change to their routes: no ping may be lost, no route may go missing.
 func TestRedundantPairIsHitless(t *testing.T) {
@@ -64,13 +66,27 @@ func TestRedundantPairIsHitless(t *testing.T) {
 	p1 := startProbe(t, blue, prefixes, "10.244.1.1")
 	m3, m1 := p3.mark(), p1.mark()
 
-	for _, name := range []string{"gw", "gw2", "gw", "gw2"} {
-		node := f.n(name)
-		daemons[name].Kill()
+	for _, round := range []struct {
+		node string
+		term bool // SIGTERM (a restart, an upgrade); else SIGKILL (a crash)
+	}{{"gw", false}, {"gw2", false}, {"gw", true}, {"gw2", true}} {
+		name, node := round.node, f.n(round.node)
+		how := "killed"
+		if round.term {
+			how = "stopped (SIGTERM)"
+			if err := daemons[name].Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			if !daemons[name].Wait(wait) {
+				t.Fatalf("%s did not stop on SIGTERM", name)
+			}
+		} else {
+			daemons[name].Kill()
+		}
 		start := time.Now()
 		daemons[name] = daemons[name].Restart()
 		expectReady(t, node, daemons[name])
-		t.Logf("%s killed and started again: ready in %s", name, since(start))
+		t.Logf("%s %s and started again: ready in %s", name, how, since(start))
 		if log := daemons[name].Tail(200); !strings.Contains(log, "restarting: every worker is back") {
 			t.Errorf("%s: the restart did not wait for its workers:\n%s", name, daemons[name].Tail(30))
 		}
@@ -81,8 +97,8 @@ func TestRedundantPairIsHitless(t *testing.T) {
 			return rds["10.0.0.3:4001"] && rds["10.0.0.4:4001"], last
 		})
 	}
-	r3 := p3.expectLossless("four kills in a row", m3)
-	r1 := p1.expectLossless("four kills in a row", m1)
+	r3 := p3.expectLossless("four restarts in a row", m3)
+	r1 := p1.expectLossless("four restarts in a row", m1)
 	t.Logf("l3: %s", r3)
 	t.Logf("l1/blue: %s", r1)
 	// A node's routes leaving and returning change the set of BGP paths: FRR
