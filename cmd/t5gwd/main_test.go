@@ -102,6 +102,24 @@ func waitFor(t *testing.T, what string, cond func() (bool, string)) {
 	poll.Until(t, what, 10*time.Second, cond)
 }
 
+// startRun runs the daemon on global until the test ends, when it must
+// return without error; it returns the reload channel and the log.
+func startRun(t *testing.T, global string) (chan<- os.Signal, *syncBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	reload := make(chan os.Signal, 1)
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"--config", global}, logs, reload) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	return reload, logs
+}
+
 func TestCheckConfig(t *testing.T) {
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"--check-config", "../../examples/t5gw.yaml"}, &out, nil); err != nil {
@@ -126,17 +144,7 @@ func TestCheckConfig(t *testing.T) {
 func TestReloadKeepsRunningConfigOnError(t *testing.T) {
 	global, metrics := loopbackConfig(t)
 	dir := filepath.Dir(global)
-	ctx, cancel := context.WithCancel(context.Background())
-	reload := make(chan os.Signal, 1)
-	logs := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"--config", global}, logs, reload) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	})
+	reload, logs := startRun(t, global)
 	waitFor(t, "daemon up", func() (bool, string) {
 		m := scrape(metrics)
 		return strings.Contains(m, `t5gw_vrf_routes_advertised{vrf="blue"} 0`), m + logs.String()
@@ -202,16 +210,7 @@ func TestMissingVRFDeviceWaitsAndOthersRun(t *testing.T) {
 	vrfPath := filepath.Join(dir, "vrfs.d", "blue.yaml")
 	writeFile(t, vrfPath, "device: vrf-t5gw-none\n"+vrfFile("blue", 4001, freePort(t)))
 	writeFile(t, filepath.Join(dir, "vrfs.d", "red.yaml"), vrfFile("red", 4002, freePort(t)))
-	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"--config", global}, logs, nil) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	})
+	_, logs := startRun(t, global)
 	waitFor(t, "red runs, blue waits", func() (bool, string) {
 		m := scrape(metrics)
 		return strings.Contains(m, `t5gw_vrf_running{vrf="red"} 1`) && strings.Contains(m, `t5gw_vrf_running{vrf="blue"} 0`), m + logs.String()
@@ -239,12 +238,7 @@ func get(addr, path string) (int, string) {
 
 func TestReloadThatCannotStartRestoresRunningConfig(t *testing.T) {
 	global, metrics := loopbackConfig(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	reload := make(chan os.Signal, 1)
-	logs := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"--config", global}, logs, reload) }()
-	t.Cleanup(func() { cancel(); <-done })
+	reload, logs := startRun(t, global)
 	waitFor(t, "daemon up", func() (bool, string) {
 		m := scrape(metrics)
 		return strings.Contains(m, `t5gw_vrf_routes_advertised{vrf="blue"} 0`), m + logs.String()
@@ -274,12 +268,7 @@ func TestReloadThatCannotStartRestoresRunningConfig(t *testing.T) {
 // start, the running one starts again.
 func TestRestartThatCannotStartGoesBack(t *testing.T) {
 	global, metrics := loopbackConfig(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	reload := make(chan os.Signal, 1)
-	logs := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"--config", global}, logs, reload) }()
-	t.Cleanup(func() { cancel(); <-done })
+	reload, logs := startRun(t, global)
 	waitFor(t, "daemon up", func() (bool, string) {
 		m := scrape(metrics)
 		return strings.Contains(m, `t5gw_vrf_running{vrf="blue"} 1`), m + logs.String()
