@@ -187,22 +187,11 @@ func TestGracefulRestartKeepsRoutesAtAHelper(t *testing.T) {
 	t.Run("SIGTERM again while waiting for the worker", func(t *testing.T) {
 		before := rl.waitRoutesFresh(t, "the worker's routes at fab")
 		rib := watchRIB(rl.fab, before)
-		run.signal(t, syscall.SIGTERM)
-		if status := run.waitExit(t); status != 0 {
-			t.Errorf("t5gwd exit status %d, want 0\n%s", status, run.proc.Tail(10))
-		}
 		// The worker is away, so the next start waits for it: t5gwd is
 		// stopped again during that wait, as a crash loop or a second
 		// upgrade would. fab still holds the worker's routes from before
 		// the first stop, so the next start must wait for it too.
-		if out, err := rl.w1.Birdc("disable", "t5gw"); err != nil {
-			t.Fatalf("birdc disable t5gw: %v\n%s", err, out)
-		}
-		run = rl.startT5gwd(t)
-		lab.WaitFor(t, "/readyz says t5gwd waits for its worker", workerWait/2, func() (bool, string) {
-			code, body := readyz(rl.gw)
-			return code == "503" && body == "waiting for the workers that were up before the restart", code + " " + body
-		})
+		run = rl.restartWithoutWorker(t, run)
 		run.signal(t, syscall.SIGTERM)
 		if status := run.waitExit(t); status != 0 {
 			t.Errorf("t5gwd exit status %d, want 0\n%s", status, run.proc.Tail(10))
@@ -234,18 +223,7 @@ func TestGracefulRestartKeepsRoutesAtAHelper(t *testing.T) {
 		before := rl.waitRoutesFresh(t, "the worker's routes at fab")
 		since := time.Now()
 		rib := watchRIB(rl.fab, before)
-		run.signal(t, syscall.SIGTERM)
-		if status := run.waitExit(t); status != 0 {
-			t.Errorf("t5gwd exit status %d, want 0\n%s", status, run.proc.Tail(10))
-		}
-		if out, err := rl.w1.Birdc("disable", "t5gw"); err != nil {
-			t.Fatalf("birdc disable t5gw: %v\n%s", err, out)
-		}
-		run = rl.startT5gwd(t)
-		lab.WaitFor(t, "/readyz says t5gwd waits for its worker", workerWait/2, func() (bool, string) {
-			code, body := readyz(rl.gw)
-			return code == "503" && body == "waiting for the workers that were up before the restart", code + " " + body
-		})
+		run = rl.restartWithoutWorker(t, run)
 		lab.WaitFor(t, "fab loses t5gw's routes at End-of-RIB, once worker-wait is over", restartWait, func() (bool, string) {
 			return !rib.firstMissing().IsZero(), rib.last()
 		})
@@ -276,6 +254,26 @@ func TestGracefulRestartKeepsRoutesAtAHelper(t *testing.T) {
 		}
 		rl.waitRoutesFresh(t, "the worker's routes back with the worker")
 	})
+}
+
+// restartWithoutWorker stops run with SIGTERM, takes the worker's session
+// down, and starts t5gwd again: it waits until /readyz says the new run
+// waits for the worker, and returns the new run.
+func (rl *restartLab) restartWithoutWorker(t *testing.T, run *daemonRun) *daemonRun {
+	t.Helper()
+	run.signal(t, syscall.SIGTERM)
+	if status := run.waitExit(t); status != 0 {
+		t.Errorf("t5gwd exit status %d, want 0\n%s", status, run.proc.Tail(10))
+	}
+	if out, err := rl.w1.Birdc("disable", "t5gw"); err != nil {
+		t.Fatalf("birdc disable t5gw: %v\n%s", err, out)
+	}
+	run = rl.startT5gwd(t)
+	lab.WaitFor(t, "/readyz says t5gwd waits for its worker", workerWait/2, func() (bool, string) {
+		code, body := readyz(rl.gw)
+		return code == "503" && body == "waiting for the workers that were up before the restart", code + " " + body
+	})
+	return run
 }
 
 func newRestartLab(t *testing.T) *restartLab {
