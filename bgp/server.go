@@ -130,6 +130,21 @@ func (s *sessions) IsUp(addr netip.Addr) bool {
 	return s.up[addr]
 }
 
+// closeAll counts every established session as ended, now, and returns their
+// peers: for a speaker that stops, whose own peer events may come late or
+// not at all. Later events for them count nothing more.
+func (s *sessions) closeAll() []netip.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]netip.Addr, 0, len(s.up))
+	for a := range s.up {
+		out = append(out, a)
+	}
+	clear(s.up)
+	s.downs += uint64(len(out))
+	return out
+}
+
 // Established lists the peers whose session is established.
 func (s *sessions) Established() []netip.Addr {
 	s.mu.Lock()

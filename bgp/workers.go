@@ -408,7 +408,7 @@ func (w *Workers) Stop(keep bool) {
 		t.Stop()
 	}
 	w.mu.Unlock()
-	for _, worker := range w.sessions.Established() {
+	for _, worker := range w.sessions.closeAll() {
 		w.sink.WorkerDown(worker, w.keepFor(worker, keep))
 	}
 	w.srv.Stop()
