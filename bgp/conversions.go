@@ -2,6 +2,7 @@ package bgp
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -182,6 +183,9 @@ func pathAttrs(t evpn.Type5Route, ibgpOnly bool) ([]bgppkt.PathAttributeInterfac
 		ecs = append(ecs, ec)
 	}
 	ecs = append(ecs, bgppkt.NewEncapExtended(bgppkt.TunnelType(t.Encap)))
+	if !t.RouterMAC.IsZero() {
+		ecs = append(ecs, &bgppkt.RouterMacExtended{Mac: net.HardwareAddr(t.RouterMAC[:])})
+	}
 	attrs := []bgppkt.PathAttributeInterface{
 		nh,
 		bgppkt.NewPathAttributeOrigin(t.Origin),

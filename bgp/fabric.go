@@ -26,7 +26,10 @@ type FabricOptions struct {
 	// capability (RFC 4724) for l2vpn-evpn: a helper keeps t5gw's routes that
 	// long when its session ends without a NOTIFICATION. 0 turns it off.
 	RestartTime time.Duration
-	Log         *slog.Logger
+	// MACIP, if set, receives the fabric's Type-2 MAC/IP routes, so that
+	// t5gw knows where each worker's gateway IP resolves.
+	MACIP MACIPSink
+	Log   *slog.Logger
 }
 
 // Fabric is the EVPN speaker: it peers in l2vpn-evpn with route reflectors or
@@ -69,6 +72,12 @@ func NewFabric(ctx context.Context, opts FabricOptions) (*Fabric, error) {
 	if err := srv.WatchEvent(ctx, server.WatchEventMessageCallbacks{OnPeerUpdate: f.sessions.peerEvent}, server.WatchPeer()); err != nil {
 		srv.Stop()
 		return nil, fmt.Errorf("fabric speaker: watch peers: %w", err)
+	}
+	if opts.MACIP != nil {
+		if err := f.watchMACIP(ctx, opts.MACIP); err != nil {
+			srv.Stop()
+			return nil, fmt.Errorf("fabric speaker: watch Type-2 routes: %w", err)
+		}
 	}
 	return f, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/osrg/gobgp/v4/pkg/server"
 	"github.com/t5gw/t5gw/config"
 	"github.com/t5gw/t5gw/evpn"
+	"github.com/t5gw/t5gw/evpn/rds"
 	"github.com/t5gw/t5gw/evpn/rib"
 	"github.com/t5gw/t5gw/test/poll"
 )
@@ -196,7 +197,9 @@ func TestWorkerRoutesBecomeType5(t *testing.T) {
 	announce(t, w1, "10.244.1.0/24", "127.0.0.11", false)
 	announce(t, w1, "10.1.0.0/16", "127.0.0.11", false)   // outside accept
 	announce(t, w1, "10.244.9.0/24", "127.0.0.99", false) // third-party next hop
-	want := "10.244.1.0/24 gw=127.0.0.11 label=4001 rd=10.0.0.3:4001 ec=65000:4001,VXLAN nh=10.0.0.3"
+	// The worker's own RD: <router-id>:<its preferred number>.
+	rd := rds.Preferred(rds.Owner{VRF: "blue", Worker: netip.MustParseAddr("127.0.0.11")})
+	want := fmt.Sprintf("10.244.1.0/24 gw=127.0.0.11 label=4001 rd=10.0.0.3:%d ec=65000:4001,VXLAN nh=10.0.0.3", rd)
 	waitFor(t, "type-5 at the fabric peer", func() (bool, any) {
 		got := type5s(fp)
 		return len(got) == 1 && got[0] == want, got

@@ -66,7 +66,15 @@ type VRF struct {
 	// InstallRoutes also puts each worker prefix in the VRF's kernel table,
 	// via the worker, so the host running t5gw forwards to workers too.
 	InstallRoutes bool
-	Workers       Workers
+	// Paths: one Type-5 route per worker that announces a prefix (the
+	// default), or one per prefix, the best worker's.
+	Paths evpn.PathMode
+	// Unresolved is what happens to a worker's routes while the fabric has
+	// no Type-2 route for its gateway IP; RouterMAC is this node's router
+	// MAC on the L3VNI, which fallback needs.
+	Unresolved evpn.UnresolvedPolicy
+	RouterMAC  evpn.MAC
+	Workers    Workers
 }
 
 // Workers is how t5gw meets the workers of one VRF.
@@ -135,5 +143,8 @@ func (c *Config) EVPN(v VRF) evpn.VRF {
 		Accept:                 v.Workers.Accept,
 		AllowThirdPartyNextHop: v.Workers.AllowThirdPartyNextHop,
 		GracefulShutdown:       c.GracefulShutdown,
+		Paths:                  v.Paths,
+		Unresolved:             v.Unresolved,
+		RouterMAC:              v.RouterMAC,
 	}
 }

@@ -210,6 +210,37 @@ func (c *Config) vrf(f string, raw rawVRF, p *problems) VRF {
 	if v.InstallRoutes && v.Device == "" {
 		p.add(f, "install-routes", raw.InstallRoutes, "needs device: the routes go in that VRF's table")
 	}
+	switch raw.Paths {
+	case "", "per-worker":
+		v.Paths = evpn.PathsPerWorker
+	case "best":
+		v.Paths = evpn.PathsBest
+	default:
+		p.add(f, "paths", raw.Paths, "is not per-worker or best")
+	}
+	switch raw.Unresolved {
+	case "", "advertise":
+		v.Unresolved = evpn.UnresolvedAdvertise
+	case "withhold":
+		v.Unresolved = evpn.UnresolvedWithhold
+	case "fallback":
+		v.Unresolved = evpn.UnresolvedFallback
+	default:
+		p.add(f, "unresolved", raw.Unresolved, "is not advertise, withhold or fallback")
+	}
+	if raw.RouterMAC != "" {
+		mac, err := evpn.ParseMAC(raw.RouterMAC)
+		switch {
+		case err != nil:
+			p.add(f, "router-mac", raw.RouterMAC, "is not an Ethernet address like 02:00:00:00:40:01")
+		case mac.IsZero() || mac[0]&1 == 1:
+			p.add(f, "router-mac", raw.RouterMAC, "is not a unicast address")
+		}
+		v.RouterMAC = mac
+	}
+	if v.Unresolved == evpn.UnresolvedFallback && raw.RouterMAC == "" {
+		p.add(f, "router-mac", "", "is required with unresolved: fallback (the MAC that ingress leaves send the L3VNI's traffic to)")
+	}
 	v.Workers = c.workers(f, raw.Workers, p)
 	return v
 }

@@ -50,6 +50,9 @@ type rawVRF struct {
 	RouteTargets  rawTargets `mapstructure:"route-targets"`
 	Label         string     `mapstructure:"label"`
 	InstallRoutes string     `mapstructure:"install-routes"`
+	Paths         string     `mapstructure:"paths"`
+	Unresolved    string     `mapstructure:"unresolved"`
+	RouterMAC     string     `mapstructure:"router-mac"`
 	Workers       rawWorkers `mapstructure:"workers"`
 }
 

@@ -2,6 +2,8 @@ package evpn
 
 import (
 	"encoding/binary"
+	"fmt"
+	"net"
 	"net/netip"
 	"slices"
 )
@@ -104,8 +106,32 @@ type Type5Route struct {
 	// GracefulShutdown adds the RFC 8326 GRACEFUL_SHUTDOWN community, and
 	// LOCAL_PREF 0 toward iBGP peers, so the fabric prefers other paths.
 	GracefulShutdown bool
+	// RouterMAC, when set, is sent as the EVPN Router's MAC extended
+	// community (RFC 9135): the interface-less model of RFC 9136 section
+	// 4.4.1, where the route has no gateway IP and traffic goes to NextHop.
+	RouterMAC MAC
 
 	Worker netip.Addr // which worker it stands for; not sent
+}
+
+// MAC is an Ethernet address; the zero value is none.
+type MAC [6]byte
+
+// IsZero tells whether m is no address.
+func (m MAC) IsZero() bool { return m == MAC{} }
+
+// String gives the usual colon form, 02:00:00:00:40:01.
+func (m MAC) String() string {
+	return fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5])
+}
+
+// ParseMAC reads an Ethernet address in the colon form.
+func ParseMAC(s string) (MAC, error) {
+	hw, err := net.ParseMAC(s)
+	if err != nil || len(hw) != 6 {
+		return MAC{}, fmt.Errorf("%q is not an Ethernet address like 02:00:00:00:40:01", s)
+	}
+	return MAC(hw), nil
 }
 
 // GracefulShutdownCommunity is RFC 8326's GRACEFUL_SHUTDOWN, 65535:0.
@@ -135,7 +161,7 @@ func (t Type5Route) Equal(o Type5Route) bool {
 		}) &&
 		slices.Equal(t.Communities, o.Communities) &&
 		slices.Equal(t.LargeCommunities, o.LargeCommunities) &&
-		t.GracefulShutdown == o.GracefulShutdown
+		t.GracefulShutdown == o.GracefulShutdown && t.RouterMAC == o.RouterMAC
 }
 
 // AppendBinary appends to b an encoding of everything Equal compares: two
@@ -180,6 +206,7 @@ func (t Type5Route) AppendAttributes(b []byte) []byte {
 		b = binary.BigEndian.AppendUint32(b, c.Local1)
 		b = binary.BigEndian.AppendUint32(b, c.Local2)
 	}
+	b = append(b, t.RouterMAC[:]...)
 	return appendBool(b, t.GracefulShutdown)
 }
 

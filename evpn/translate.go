@@ -43,6 +43,63 @@ type VRF struct {
 	AllowThirdPartyNextHop bool
 	// GracefulShutdown marks every route for RFC 8326 graceful shutdown.
 	GracefulShutdown bool
+	// Paths says how many Type-5 routes a prefix gets: one per worker that
+	// announces it (the default), or one for the best worker.
+	Paths PathMode
+	// Unresolved says what happens to a worker's routes while no Type-2
+	// route in the fabric resolves its gateway IP.
+	Unresolved UnresolvedPolicy
+	// RouterMAC is this node's router MAC on the L3VNI, which the fallback
+	// form of a route carries.
+	RouterMAC MAC
+}
+
+// PathMode says how many Type-5 routes t5gw sends for one prefix.
+type PathMode uint8
+
+const (
+	// PathsPerWorker sends one route per worker that announces the prefix,
+	// each under the worker's own RD, so that ingress leaves spread traffic
+	// over every worker (anycast services).
+	PathsPerWorker PathMode = iota
+	// PathsBest sends one route per prefix, under the VRF's RD, for the best
+	// worker: the others stand by.
+	PathsBest
+)
+
+// UnresolvedPolicy says what t5gw sends for a worker whose gateway IP no
+// Type-2 route resolves.
+type UnresolvedPolicy uint8
+
+const (
+	// UnresolvedAdvertise sends the route anyway: the ingress leaf decides.
+	UnresolvedAdvertise UnresolvedPolicy = iota
+	// UnresolvedWithhold sends the worker's routes only while it resolves.
+	UnresolvedWithhold
+	// UnresolvedFallback sends them in the interface-less form (RFC 9136
+	// section 4.4.1) while the worker does not resolve: next hop this node's
+	// VTEP, its router MAC, no gateway IP, so traffic reaches the worker
+	// through this node.
+	UnresolvedFallback
+)
+
+// String is the policy's name in the config file.
+func (p UnresolvedPolicy) String() string {
+	switch p {
+	case UnresolvedWithhold:
+		return "withhold"
+	case UnresolvedFallback:
+		return "fallback"
+	}
+	return "advertise"
+}
+
+// String is the mode's name in the config file.
+func (m PathMode) String() string {
+	if m == PathsBest {
+		return "best"
+	}
+	return "per-worker"
 }
 
 // Reason names why a route was not translated. It is a metric label value.
@@ -99,6 +156,19 @@ func Translate(vrf VRF, r Route) (Type5Route, error) {
 		GracefulShutdown: vrf.GracefulShutdown,
 		Worker:           r.Worker,
 	}, nil
+}
+
+// Fallback is t's interface-less form (RFC 9136 section 4.4.1), for while
+// its gateway IP does not resolve: no gateway IP, the VRF's L3VNI as label
+// (the interface-less model needs it whatever the label mode), this node's
+// VTEP as next hop and its router MAC, so that ingress leaves send the
+// traffic here and this node routes it to the worker.
+func Fallback(vrf VRF, t Type5Route) Type5Route {
+	t.GatewayIP = netip.Addr{}
+	t.Label = vrf.L3VNI
+	t.NextHop = vrf.VTEP
+	t.RouterMAC = vrf.RouterMAC
+	return t
 }
 
 // Admit checks a learned route against the VRF's rules and RFC 9136's

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"hash/maphash"
 	"net/netip"
+	"slices"
 
 	"github.com/t5gw/t5gw/evpn"
 )
@@ -20,13 +21,31 @@ type Fabric interface {
 // VRF. It remembers what it has advertised, so it only sends differences.
 type Reconciler struct {
 	fabric     Fabric
-	advertised map[netip.Prefix]advert
+	advertised map[netip.Prefix]adverts
+	routes     int // advertised, over every prefix
 	sent       Sent
 	seed       maphash.Seed
 
-	withdraw, advertise []evpn.Type5Route // reused by each chunk
-	enc                 []byte
+	withdraw, advertise, want []evpn.Type5Route // reused by each chunk
+	enc                       []byte
 }
+
+// Desired appends to into the Type-5 routes prefix should have, each under
+// a key (RD and Ethernet tag) of its own, and returns the result.
+type Desired func(prefix netip.Prefix, into []evpn.Type5Route) []evpn.Type5Route
+
+// One makes a Desired of a function that gives at most one route a prefix.
+func One(f func(netip.Prefix) (evpn.Type5Route, bool)) Desired {
+	return func(p netip.Prefix, into []evpn.Type5Route) []evpn.Type5Route {
+		if t, ok := f(p); ok {
+			return append(into, t)
+		}
+		return into
+	}
+}
+
+// none is the Desired of nothing at all.
+func none(_ netip.Prefix, into []evpn.Type5Route) []evpn.Type5Route { return into }
 
 // advert is what the reconciler remembers of a route it advertised: enough
 // to withdraw it, and a fingerprint of the whole route to tell whether a
@@ -41,7 +60,75 @@ type advert struct {
 	sum         uint64
 }
 
-// withdrawal is the route that takes back a, the prefix's advertisement.
+// adverts is what a prefix has in the fabric: mostly one route, the first;
+// more when several workers announce it under their own RDs.
+type adverts struct {
+	first advert
+	more  []advert
+}
+
+func (a *adverts) find(rd evpn.RD, tag uint32) (advert, bool) {
+	if a.first.rd == rd && a.first.ethernetTag == tag {
+		return a.first, true
+	}
+	for _, m := range a.more {
+		if m.rd == rd && m.ethernetTag == tag {
+			return m, true
+		}
+	}
+	return advert{}, false
+}
+
+// put adds ad, or replaces the route with its key; added tells which.
+func (a *adverts) put(ad advert) (added bool) {
+	if a.first.rd == ad.rd && a.first.ethernetTag == ad.ethernetTag {
+		a.first = ad
+		return false
+	}
+	for i, m := range a.more {
+		if m.rd == ad.rd && m.ethernetTag == ad.ethernetTag {
+			a.more[i] = ad
+			return false
+		}
+	}
+	a.more = append(a.more, ad)
+	return true
+}
+
+// drop removes the route with the key; empty tells whether none is left.
+func (a *adverts) drop(rd evpn.RD, tag uint32) (dropped, empty bool) {
+	switch {
+	case a.first.rd == rd && a.first.ethernetTag == tag:
+		if len(a.more) == 0 {
+			return true, true
+		}
+		a.first = a.more[len(a.more)-1]
+	default:
+		i := slices.IndexFunc(a.more, func(m advert) bool { return m.rd == rd && m.ethernetTag == tag })
+		if i < 0 {
+			return false, false
+		}
+		a.more[i] = a.more[len(a.more)-1]
+	}
+	a.more = a.more[:len(a.more)-1]
+	if len(a.more) == 0 {
+		a.more = nil
+	}
+	return true, false
+}
+
+func (a *adverts) all(yield func(advert) bool) {
+	if !yield(a.first) {
+		return
+	}
+	for _, m := range a.more {
+		if !yield(m) {
+			return
+		}
+	}
+}
+
+// withdrawal is the route that takes back a, an advertisement of prefix.
 func (a advert) withdrawal(prefix netip.Prefix) evpn.Type5Route {
 	return evpn.Type5Route{RD: a.rd, EthernetTag: a.ethernetTag, Prefix: prefix, GatewayIP: a.gatewayIP, Label: a.label}
 }
@@ -62,16 +149,16 @@ type Sent struct{ Advertised, Withdrawn uint64 }
 
 // NewReconciler returns a reconciler that has advertised nothing yet.
 func NewReconciler(fabric Fabric) *Reconciler {
-	return &Reconciler{fabric: fabric, advertised: make(map[netip.Prefix]advert), seed: maphash.MakeSeed()}
+	return &Reconciler{fabric: fabric, advertised: make(map[netip.Prefix]adverts), seed: maphash.MakeSeed()}
 }
 
 // Sent is how many advertisements and withdrawals the fabric has taken.
 func (r *Reconciler) Sent() Sent { return r.sent }
 
 // Advertised is how many routes the fabric holds from this reconciler.
-func (r *Reconciler) Advertised() int { return len(r.advertised) }
+func (r *Reconciler) Advertised() int { return r.routes }
 
-// Prefixes returns the prefixes currently advertised.
+// Prefixes returns the prefixes that have at least one route advertised.
 func (r *Reconciler) Prefixes() []netip.Prefix {
 	out := make([]netip.Prefix, 0, len(r.advertised))
 	for p := range r.advertised {
@@ -80,11 +167,11 @@ func (r *Reconciler) Prefixes() []netip.Prefix {
 	return out
 }
 
-// Reconcile brings the given prefixes in line with desired: it withdraws what
-// is no longer wanted, then advertises what is new or changed. It returns the
-// prefixes it could not bring in line; what it reports as advertised is what
-// the fabric accepted, even after a partial failure.
-func (r *Reconciler) Reconcile(prefixes []netip.Prefix, desired func(netip.Prefix) (evpn.Type5Route, bool)) (failed []netip.Prefix, err error) {
+// Reconcile brings the given prefixes in line with desired: it advertises
+// what is new or changed, then withdraws what is no longer wanted. It
+// returns the prefixes it could not bring in line; what it reports as
+// advertised is what the fabric accepted, even after a partial failure.
+func (r *Reconciler) Reconcile(prefixes []netip.Prefix, desired Desired) (failed []netip.Prefix, err error) {
 	var errs []error
 	for len(prefixes) > 0 {
 		n := min(len(prefixes), chunk)
@@ -98,33 +185,52 @@ func (r *Reconciler) Reconcile(prefixes []netip.Prefix, desired func(netip.Prefi
 	return failed, errors.Join(errs...)
 }
 
-func (r *Reconciler) reconcile(prefixes []netip.Prefix, desired func(netip.Prefix) (evpn.Type5Route, bool)) (failed []netip.Prefix, err error) {
+func (r *Reconciler) reconcile(prefixes []netip.Prefix, desired Desired) (failed []netip.Prefix, err error) {
 	withdraw, advertise := r.withdraw[:0], r.advertise[:0]
 	for _, p := range prefixes {
-		want, ok := desired(p)
+		want := desired(p, r.want[:0])
 		have, had := r.advertised[p]
-		switch {
-		case !ok && had:
-			withdraw = append(withdraw, have.withdrawal(p))
-		case ok && !had:
-			advertise = append(advertise, want)
-		case ok && had && r.advert(want).sum != have.sum:
-			advertise = append(advertise, want)
-			if want.RD != have.rd || want.EthernetTag != have.ethernetTag { // a different route
-				withdraw = append(withdraw, have.withdrawal(p))
+		for _, w := range want {
+			if a, ok := have.find(w.RD, w.EthernetTag); !had || !ok || r.advert(w).sum != a.sum {
+				advertise = append(advertise, w)
 			}
 		}
+		if had {
+			for a := range have.all {
+				if !slices.ContainsFunc(want, func(w evpn.Type5Route) bool { return w.RD == a.rd && w.EthernetTag == a.ethernetTag }) {
+					withdraw = append(withdraw, a.withdrawal(p))
+				}
+			}
+		}
+		clear(want)
+		r.want = want[:0]
 	}
 	// Advertisements go first: a route that moves to another RD is in the
 	// fabric under the new one before the old one is withdrawn, so the
 	// prefix is never missing (make before break).
 	f1, err1 := r.apply(advertise, r.fabric.Advertise, func(t evpn.Type5Route) {
-		r.advertised[t.Prefix] = r.advert(t)
+		a := r.advertised[t.Prefix]
+		if _, had := r.advertised[t.Prefix]; !had {
+			a.first = r.advert(t)
+			r.routes++
+		} else if a.put(r.advert(t)) {
+			r.routes++
+		}
+		r.advertised[t.Prefix] = a
 		r.sent.Advertised++
 	})
 	f2, err2 := r.apply(withdraw, r.fabric.Withdraw, func(t evpn.Type5Route) {
-		if a, ok := r.advertised[t.Prefix]; ok && a.rd == t.RD && a.ethernetTag == t.EthernetTag {
-			delete(r.advertised, t.Prefix) // not when it is the replacement's
+		if a, ok := r.advertised[t.Prefix]; ok {
+			dropped, empty := a.drop(t.RD, t.EthernetTag)
+			switch {
+			case empty:
+				delete(r.advertised, t.Prefix)
+			case dropped:
+				r.advertised[t.Prefix] = a
+			}
+			if dropped {
+				r.routes--
+			}
 		}
 		r.sent.Withdrawn++
 	})

@@ -34,14 +34,14 @@ func route(worker netip.Addr, prefix string, path ...uint32) evpn.Route {
 // reconcileDirty reconciles everything the table marked dirty.
 func reconcileDirty(t *testing.T, tab *Table, rec *Reconciler) {
 	t.Helper()
-	if failed, err := rec.Reconcile(tab.TakeDirty(), tab.Best); err != nil {
+	if failed, err := rec.Reconcile(tab.TakeDirty(), One(tab.Best)); err != nil {
 		t.Fatalf("Reconcile: %v (failed %v)", err, failed)
 	}
 }
 
 func TestReconcileFollowsWorkers(t *testing.T) {
 	fab := newFakeFabric()
-	tab, rec := NewTable(testVRF()), NewReconciler(fab)
+	tab, rec := NewTable(testVRF(), nil), NewReconciler(fab)
 
 	tab.Update(route(w1, "10.244.1.0/24", 65011))
 	tab.Update(route(w2, "10.244.2.0/24", 65012))
@@ -54,7 +54,7 @@ func TestReconcileFollowsWorkers(t *testing.T) {
 	// Running again with nothing changed sends nothing.
 	calls := fab.calls
 	reconcileDirty(t, tab, rec)
-	if _, err := rec.Reconcile(tab.Prefixes(), tab.Best); err != nil {
+	if _, err := rec.Reconcile(tab.Prefixes(), One(tab.Best)); err != nil {
 		t.Fatalf("full resync: %v", err)
 	}
 	if fab.calls != calls {
@@ -99,7 +99,7 @@ func TestReconcileFollowsWorkers(t *testing.T) {
 
 func TestRefusedRoutesAreHeldNotAdvertised(t *testing.T) {
 	fab := newFakeFabric()
-	tab, rec := NewTable(testVRF()), NewReconciler(fab)
+	tab, rec := NewTable(testVRF(), nil), NewReconciler(fab)
 	out := route(w1, "10.1.0.0/16")
 	if ref, fresh := tab.Update(out); ref == nil || ref.Reason != evpn.ReasonNotAccepted || !fresh {
 		t.Fatalf("Update(outside accept) = %v, %v; want fresh %s", ref, fresh, evpn.ReasonNotAccepted)
@@ -133,7 +133,7 @@ func TestRefusedRoutesAreHeldNotAdvertised(t *testing.T) {
 func TestVTEPChangeReadvertises(t *testing.T) {
 	fab := newFakeFabric()
 	vrf := testVRF()
-	tab, rec := NewTable(vrf), NewReconciler(fab)
+	tab, rec := NewTable(vrf, nil), NewReconciler(fab)
 	tab.Update(route(w1, "10.244.1.0/24"))
 	reconcileDirty(t, tab, rec)
 	vrf.VTEP = netip.MustParseAddr("10.0.0.4")
@@ -151,7 +151,7 @@ func TestVTEPChangeReadvertises(t *testing.T) {
 func TestRDChangeWithdrawsTheOldRoute(t *testing.T) {
 	fab := newFakeFabric()
 	vrf := testVRF()
-	tab, rec := NewTable(vrf), NewReconciler(fab)
+	tab, rec := NewTable(vrf, nil), NewReconciler(fab)
 	tab.Update(route(w1, "10.244.1.0/24"))
 	reconcileDirty(t, tab, rec)
 	vrf.RD, _ = evpn.ParseRD("10.0.0.3:4002")
@@ -183,12 +183,12 @@ func TestRDChangeWithdrawsTheOldRoute(t *testing.T) {
 
 func TestPartialFailureReportsRealState(t *testing.T) {
 	fab := newFakeFabric()
-	tab, rec := NewTable(testVRF()), NewReconciler(fab)
+	tab, rec := NewTable(testVRF(), nil), NewReconciler(fab)
 	bad := netip.MustParsePrefix("10.244.9.0/24")
 	fab.fail[bad] = true
 	tab.Update(route(w1, "10.244.1.0/24"))
 	tab.Update(route(w1, bad.String()))
-	failed, err := rec.Reconcile(tab.TakeDirty(), tab.Best)
+	failed, err := rec.Reconcile(tab.TakeDirty(), One(tab.Best))
 	if err == nil || len(failed) != 1 || failed[0] != bad {
 		t.Fatalf("Reconcile = %v, %v; want %s failed", failed, err, bad)
 	}
@@ -196,7 +196,7 @@ func TestPartialFailureReportsRealState(t *testing.T) {
 		t.Errorf("advertised %d, fabric %v; want the one good route", rec.Advertised(), fab.gateways())
 	}
 	delete(fab.fail, bad)
-	if _, err := rec.Reconcile(failed, tab.Best); err != nil || rec.Advertised() != 2 {
+	if _, err := rec.Reconcile(failed, One(tab.Best)); err != nil || rec.Advertised() != 2 {
 		t.Errorf("retry: %v, advertised %d; want 2", err, rec.Advertised())
 	}
 }
@@ -234,7 +234,7 @@ func waitFor(t *testing.T, cond func() (bool, any)) {
 // BenchmarkTableUpdate is the cost per route of learning a worker's route and
 // choosing the Type-5 route of its prefix.
 func BenchmarkTableUpdate(b *testing.B) {
-	tab := NewTable(testVRF())
+	tab := NewTable(testVRF(), nil)
 	routes := make([]evpn.Route, 65536)
 	for i := range routes {
 		routes[i] = evpn.Route{Worker: w1, NextHop: w1,
@@ -255,7 +255,7 @@ func BenchmarkTableUpdate(b *testing.B) {
 // chunks, and withdrawn the same way.
 func TestReconcileInChunks(t *testing.T) {
 	fab := newFakeFabric()
-	tab, rec := NewTable(testVRF()), NewReconciler(fab)
+	tab, rec := NewTable(testVRF(), nil), NewReconciler(fab)
 	n := 2*chunk + 1
 	for i := range n {
 		tab.Update(evpn.Route{Worker: w1, NextHop: w1,
@@ -285,13 +285,13 @@ func BenchmarkReconcile(b *testing.B) {
 	var tableHeld, recHeld int64
 	for b.Loop() {
 		before := heapInUse()
-		tab, rec := NewTable(testVRF()), NewReconciler(nopFabric{})
+		tab, rec := NewTable(testVRF(), nil), NewReconciler(nopFabric{})
 		for _, r := range routes {
 			tab.Update(r)
 		}
 		afterTable := heapInUse()
 		dirty := tab.TakeDirty()
-		if _, err := rec.Reconcile(dirty, tab.Best); err != nil {
+		if _, err := rec.Reconcile(dirty, One(tab.Best)); err != nil {
 			b.Fatal(err)
 		}
 		tableHeld, recHeld = int64(afterTable-before), int64(heapInUse()-afterTable)

@@ -16,7 +16,7 @@ func TestStaleRoutesStayUntilEndOfRIB(t *testing.T) {
 	vrf := testVRF()
 	vrf.Accept = append(vrf.Accept, evpn.PrefixRule{Prefix: netip.MustParsePrefix("fd00:10:244::/48"), GE: 48, LE: 128})
 	vrf.AllowThirdPartyNextHop = true // an IPv6 next hop over this IPv4 session
-	tab, rec := NewTable(vrf), NewReconciler(fab)
+	tab, rec := NewTable(vrf, nil), NewReconciler(fab)
 	for _, p := range []string{"10.244.1.0/24", "10.244.2.0/24"} {
 		tab.Update(route(w1, p))
 	}

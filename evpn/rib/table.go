@@ -4,6 +4,7 @@ import (
 	"net/netip"
 
 	"github.com/t5gw/t5gw/evpn"
+	"github.com/t5gw/t5gw/evpn/rds"
 )
 
 // entry is one worker's announcement of one prefix. Its Type-5 route is made
@@ -31,18 +32,39 @@ type prefixState struct {
 // about 350 bytes here (BenchmarkReconcile).
 type Table struct {
 	vrf      evpn.VRF
-	byWorker map[netip.Addr]map[netip.Prefix]*entry
-	byPrefix map[netip.Prefix]prefixState
-	dirty    []netip.Prefix // in the order they changed
-	refused  map[evpn.Reason]int
-	routes   int
-	stale    int
+	rds      RDs
+	workerRD map[netip.Addr]evpn.RD // each worker's RD, for PathsPerWorker
+	resolved func(netip.Addr) bool  // whether the fabric resolves a gateway IP
+	// gateways counts the admitted announcements per gateway IP.
+	gateways        map[netip.Addr]int
+	gatewaysChanged bool
+	byWorker        map[netip.Addr]map[netip.Prefix]*entry
+	byPrefix        map[netip.Prefix]prefixState
+	dirty           []netip.Prefix // in the order they changed
+	refused         map[evpn.Reason]int
+	routes          int
+	stale           int
 }
 
-// NewTable returns an empty table translating for vrf.
-func NewTable(vrf evpn.VRF) *Table {
+// RDs hands out the per-worker route distinguishers of a node's VRFs.
+type RDs interface {
+	RD(o rds.Owner) (evpn.RD, bool)
+	Release(o rds.Owner)
+}
+
+// NewTable returns an empty table translating for vrf. Each worker's routes
+// take their RD from rds when vrf has PathsPerWorker; nil rds is an
+// allocator of the table's own, under the VRF RD's IPv4 administrator.
+func NewTable(vrf evpn.VRF, rds RDs) *Table {
+	if rds == nil {
+		rds = ownRDs(vrf.RD)
+	}
 	return &Table{
 		vrf:      vrf,
+		rds:      rds,
+		workerRD: make(map[netip.Addr]evpn.RD),
+		resolved: func(netip.Addr) bool { return true },
+		gateways: make(map[netip.Addr]int),
 		byWorker: make(map[netip.Addr]map[netip.Prefix]*entry),
 		byPrefix: make(map[netip.Prefix]prefixState),
 		refused:  make(map[evpn.Reason]int),
@@ -58,6 +80,7 @@ func (t *Table) Update(r evpn.Route) (refusal *evpn.Refusal, fresh bool) {
 	if routes == nil {
 		routes = make(map[netip.Prefix]*entry)
 		t.byWorker[r.Worker] = routes
+		t.assignRD(r.Worker)
 	}
 	e := routes[r.Prefix]
 	if e != nil && e.route.Equal(r) {
@@ -94,6 +117,15 @@ func (t *Table) admit(r evpn.Route) *evpn.Refusal {
 func (t *Table) count(e *entry, n int) {
 	if e.refusal != nil {
 		t.refused[e.refusal.Reason] += n
+		return
+	}
+	gw := e.route.NextHop
+	switch t.gateways[gw] += n; t.gateways[gw] {
+	case 0:
+		delete(t.gateways, gw)
+		t.gatewaysChanged = true
+	case n:
+		t.gatewaysChanged = true
 	}
 }
 
@@ -107,7 +139,7 @@ func (t *Table) Withdraw(worker netip.Addr, prefix netip.Prefix) {
 	}
 	delete(routes, prefix)
 	if len(routes) == 0 {
-		delete(t.byWorker, worker)
+		t.forget(worker)
 	}
 	t.remove(prefix, e)
 }
@@ -119,7 +151,9 @@ func (t *Table) DropWorker(worker netip.Addr) int {
 	for prefix, e := range routes {
 		t.remove(prefix, e)
 	}
-	delete(t.byWorker, worker)
+	if routes != nil {
+		t.forget(worker)
+	}
 	return len(routes)
 }
 
@@ -171,8 +205,8 @@ func (t *Table) SweepStale(worker netip.Addr, fams evpn.Families) int {
 			n++
 		}
 	}
-	if len(routes) == 0 {
-		delete(t.byWorker, worker)
+	if routes != nil && len(routes) == 0 {
+		t.forget(worker)
 	}
 	return n
 }
@@ -204,6 +238,7 @@ func (t *Table) markDirty(prefix netip.Prefix, st prefixState) prefixState {
 // every route again; every prefix becomes due for reconciliation.
 func (t *Table) SetVRF(vrf evpn.VRF) {
 	t.vrf = vrf
+	t.gatewaysChanged = true
 	for prefix, st := range t.byPrefix {
 		for e := st.first; e != nil; e = e.next {
 			t.count(e, -1)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/t5gw/t5gw/evpn"
+	"github.com/t5gw/t5gw/evpn/resolve"
 )
 
 // event is one thing that happened to the workers of a VRF, or to its settings.
@@ -22,6 +23,7 @@ type event struct {
 	vrf       evpn.VRF      // eventSettings
 	kernel    Fabric        // eventKernel
 	flushed   chan struct{} // eventFlush
+	located   []netip.Addr  // eventLocated
 }
 
 type eventKind uint8
@@ -35,6 +37,7 @@ const (
 	eventKernel
 	eventResync
 	eventFlush
+	eventLocated
 )
 
 // StalePathTime bounds how long a restarted worker's stale routes wait for
@@ -52,7 +55,42 @@ type Stats struct {
 	Pending       int // prefixes the fabric has not taken yet (retrying)
 	Stale         int // routes of restarting workers, kept until they are back
 	Sent          Sent
+	// Gateways is where the fabric resolves each gateway IP the VRF's routes
+	// use, by address; Unresolved counts those it does not resolve.
+	Gateways   []Gateway
+	Unresolved int
+	Moves      uint64 // gateway IPs seen moving from one VTEP to another
 }
+
+// Gateway is one gateway IP of a VRF: how many routes use it, and where the
+// fabric resolves it.
+type Gateway struct {
+	resolve.Location
+	Routes int    `json:"announcements"`
+	RD     string `json:"rd,omitempty"` // the worker's own RD, when the gateway IP is a worker's
+	// Synced is false while the fabric has not sent its Type-2 routes once:
+	// until then an unresolved gateway IP may just not be known yet.
+	Synced bool `json:"fabric-synced"`
+}
+
+// Locator says where the fabric resolves gateway IPs. Synced is false
+// until the fabric has sent its Type-2 routes once: before, nothing counts
+// as unresolved.
+type Locator interface {
+	Lookup(ip netip.Addr) resolve.Location
+	Synced() bool
+}
+
+// Option is a setting of a VRF pipeline.
+type Option func(*VRF)
+
+// WithRDs makes the pipeline take its workers' RDs from rds, which every VRF
+// of the node shares, rather than from one of its own.
+func WithRDs(r RDs) Option { return func(v *VRF) { v.rds = r } }
+
+// WithLocator makes the pipeline follow where the fabric resolves its
+// gateway IPs, for its unresolved policy, its logs and its stats.
+func WithLocator(l Locator) Option { return func(v *VRF) { v.where = l } }
 
 // VRF follows the workers of one tenant VRF and keeps the fabric holding
 // exactly their translated routes. Learn and WorkerDown may be called from any
@@ -69,6 +107,11 @@ type VRF struct {
 	stale    map[netip.Addr]time.Time // owned by Run: when a worker's stale routes go
 	flushed  []chan struct{}          // owned by Run: closed after the next reconcile
 	keep     atomic.Bool              // at stop, leave the routes where they are
+	rds      RDs
+	where    Locator
+	located  map[netip.Addr]resolve.Location // owned by Run: gateway IPs in use, as last seen
+	moves    uint64                          // owned by Run
+	synced   bool                            // owned by Run: where was synced at the last look
 
 	mu    sync.Mutex
 	stats Stats
@@ -77,24 +120,39 @@ type VRF struct {
 // retryAfter is how long a prefix the fabric refused waits before another try.
 const retryAfter = time.Second
 
-// NewVRF returns a VRF pipeline for vrf that advertises through fabric and
-// keeps each of others (the kernel's VRF table, say) holding the same routes.
-func NewVRF(vrf evpn.VRF, fabric Fabric, log *slog.Logger, others ...Fabric) *VRF {
-	var recs []*Reconciler
-	for _, o := range others {
-		recs = append(recs, NewReconciler(o))
-	}
-	return &VRF{
-		others:   recs,
+// NewVRF returns a VRF pipeline for vrf that advertises through fabric.
+func NewVRF(vrf evpn.VRF, fabric Fabric, log *slog.Logger, opts ...Option) *VRF {
+	v := &VRF{
 		name:     vrf.Name,
 		log:      log.With("vrf", vrf.Name),
 		events:   make(chan event, 4096),
-		table:    NewTable(vrf),
 		rec:      NewReconciler(fabric),
 		refusals: map[evpn.Reason]uint64{},
 		stale:    map[netip.Addr]time.Time{},
+		located:  map[netip.Addr]resolve.Location{},
 		stats:    Stats{Refused: map[evpn.Reason]int{}, RefusalsTotal: map[evpn.Reason]uint64{}},
 	}
+	for _, o := range opts {
+		o(v)
+	}
+	v.table = NewTable(vrf, v.rds)
+	if v.where != nil {
+		v.table.SetResolver(v.resolves)
+	}
+	return v
+}
+
+// resolves tells whether the fabric resolves gw; before the fabric has sent
+// its Type-2 routes once, every gateway IP counts as resolved.
+func (v *VRF) resolves(gw netip.Addr) bool {
+	return !v.where.Synced() || v.where.Lookup(gw).Resolved
+}
+
+// Located says the fabric's view of the gateway IPs ips changed (a Type-2
+// route came or went, a worker moved), or with none that the fabric has
+// sent all its Type-2 routes.
+func (v *VRF) Located(ips []netip.Addr) {
+	v.events <- event{kind: eventLocated, located: ips}
 }
 
 // Name is the VRF's name.
@@ -204,12 +262,12 @@ func (v *VRF) Run(ctx context.Context) {
 		}
 		v.resetExpiry(expire)
 		dirty := v.table.TakeDirty()
-		failed, err := v.rec.Reconcile(dirty, v.table.Best)
+		failed, err := v.rec.Reconcile(dirty, v.table.Desired)
 		if err != nil {
 			v.log.Warn("fabric did not take every route; retrying", "failed", len(failed), "err", err)
 		}
 		for _, o := range v.others {
-			f, err := o.Reconcile(dirty, v.table.Best)
+			f, err := o.Reconcile(dirty, One(v.table.Best))
 			if err != nil {
 				v.log.Warn("kernel did not take every route; retrying", "failed", len(f), "err", err)
 			}
@@ -240,6 +298,19 @@ func (v *VRF) apply(ev event) {
 		v.table.MarkDirty(v.table.Prefixes())
 	case eventFlush:
 		v.flushed = append(v.flushed, ev.flushed)
+	case eventLocated:
+		v.table.gatewaysChanged = true // look again at every gateway IP
+		if v.table.vrf.Unresolved == evpn.UnresolvedAdvertise {
+			return
+		}
+		if len(ev.located) == 0 { // synced: every gateway IP may have changed
+			for _, r := range v.located {
+				v.table.MarkGateway(r.IP)
+			}
+		}
+		for _, ip := range ev.located {
+			v.table.MarkGateway(ip)
+		}
 	case eventDown:
 		v.down(ev.worker, ev.keep)
 	case eventUp:
@@ -323,7 +394,6 @@ func (v *VRF) resetExpiry(t *time.Timer) {
 // setKernel replaces the kernel target: the old one gives back its routes,
 // the new one takes every prefix.
 func (v *VRF) setKernel(kernel Fabric) {
-	none := func(netip.Prefix) (evpn.Type5Route, bool) { return evpn.Type5Route{}, false }
 	for _, o := range v.others {
 		if _, err := o.Reconcile(o.Prefixes(), none); err != nil {
 			v.log.Warn("removing routes from the kernel", "err", err)
@@ -337,7 +407,18 @@ func (v *VRF) setKernel(kernel Fabric) {
 }
 
 func (v *VRF) publish(pending int) {
+	gateways := v.follow()
 	v.mu.Lock()
+	if gateways != nil {
+		v.stats.Gateways = gateways
+		v.stats.Unresolved = 0
+		for _, g := range gateways {
+			if g.Synced && !g.Resolved {
+				v.stats.Unresolved++
+			}
+		}
+	}
+	v.stats.Moves = v.moves
 	defer v.mu.Unlock()
 	v.stats.Workers = v.table.Workers()
 	v.stats.Received = v.table.Routes()
@@ -352,7 +433,6 @@ func (v *VRF) publish(pending int) {
 }
 
 func (v *VRF) withdrawAll() {
-	none := func(netip.Prefix) (evpn.Type5Route, bool) { return evpn.Type5Route{}, false }
 	for _, r := range append([]*Reconciler{v.rec}, v.others...) {
 		if _, err := r.Reconcile(r.Prefixes(), none); err != nil {
 			v.log.Warn("withdrawing routes at stop", "err", err)

@@ -1,0 +1,62 @@
+package rib
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+
+	"github.com/t5gw/t5gw/evpn/resolve"
+)
+
+// follow looks again at where the fabric resolves each gateway IP in use,
+// when that set or the fabric's view changed, and logs what an operator
+// wants to know: a worker that moves to another VTEP, and a gateway IP that
+// stops resolving, once when it starts and once when it ends. It returns the
+// gateway IPs as they are now (Resolved counts only once the fabric is
+// synced), or nil when nothing was looked at.
+func (v *VRF) follow() []Gateway {
+	if v.where == nil || !v.table.TakeGatewaysChanged() {
+		return nil
+	}
+	synced := v.where.Synced()
+	if synced && !v.synced { // what was seen before the fabric had sent everything does not count
+		clear(v.located)
+	}
+	v.synced = synced
+	out := []Gateway{}
+	seen := make(map[netip.Addr]bool, len(v.located))
+	v.table.Gateways(func(gw netip.Addr, routes int) {
+		seen[gw] = true
+		now := v.where.Lookup(gw)
+		was, known := v.located[gw]
+		v.located[gw] = now
+		g := Gateway{Location: now, Routes: routes, Synced: synced}
+		if rd, ok := v.table.RDOf(gw); ok {
+			g.RD = rd.String()
+		}
+		out = append(out, g)
+		switch {
+		case !synced || known && was.Resolved == now.Resolved && was.VTEP == now.VTEP:
+		case !now.Resolved && (!known || was.Resolved):
+			v.log.Warn("gateway IP unresolved: no Type-2 route in the fabric; ingress leaves cannot forward to it",
+				"gateway", gw, "routes", routes, "policy", v.table.vrf.Unresolved.String())
+		case now.Resolved && known && !was.Resolved:
+			v.log.Info("gateway IP resolved again", "gateway", gw, "vtep", now.VTEP, "mac", now.MAC, "seq", now.Seq)
+		case known && (resolve.Change{Was: was, Now: now}).Moved():
+			v.moves++
+			v.log.Info(fmt.Sprintf("worker %s moved from VTEP %s to %s", gw, was.VTEP, now.VTEP),
+				"worker", gw, "from", was.VTEP, "to", now.VTEP, "mac", now.MAC, "seq", now.Seq)
+		}
+	})
+	for gw, was := range v.located {
+		if seen[gw] {
+			continue
+		}
+		delete(v.located, gw)
+		if synced && !was.Resolved {
+			v.log.Info("gateway IP no longer unresolved: no route uses it any more", "gateway", gw)
+		}
+	}
+	slices.SortFunc(out, func(a, b Gateway) int { return a.IP.Compare(b.IP) })
+	return out
+}
