@@ -12,6 +12,7 @@ import (
 	"github.com/t5gw/t5gw/bgp"
 	"github.com/t5gw/t5gw/config"
 	"github.com/t5gw/t5gw/evpn"
+	"github.com/t5gw/t5gw/evpn/rds"
 	"github.com/t5gw/t5gw/evpn/rib"
 )
 
@@ -33,12 +34,15 @@ type daemon struct {
 	workersChanged chan struct{}
 
 	mu         sync.Mutex
+	rds        *rds.Allocator // the workers' RDs, for every VRF
+	where      *locator       // where the fabric resolves the workers
 	cfg        *config.Config
 	fabric     *bgp.Fabric
 	tenants    map[string]*tenant
-	connected  bool         // the fabric neighbors are added
-	restarting bool         // this start is a restart: neighbors are told so
-	saved      restartState // what the state file holds
+	connected  bool             // the fabric neighbors are added
+	restarting bool             // this start is a restart: neighbors are told so
+	saved      restartState     // what the state file holds
+	savedRDs   []rds.Assignment // what the RD file holds; owned by run's goroutine
 }
 
 func startDaemon(ctx context.Context, c *config.Config, log *slog.Logger, level *slog.LevelVar) (*daemon, error) {
@@ -68,7 +72,17 @@ func (d *daemon) start(ctx context.Context, c *config.Config) error {
 		d.log.Warn("restart state unreadable: starting cold", "err", err)
 	}
 	restarting = restarting && c.GracefulRestart.RestartTime > 0
-	fabric, err := bgp.NewFabric(ctx, fabricOptions(c, d.log))
+	alloc := rds.New(c.RouterID, vrfRDs(c))
+	if kept, err := loadRDs(c.StateDir); err != nil {
+		d.log.Warn("worker RDs of the last run unreadable: colliding workers may get others", "err", err)
+	} else {
+		alloc.Restore(kept)
+	}
+	where := newLocator(watched(c), d.log, d.located)
+	d.mu.Lock()
+	d.rds, d.where = alloc, where
+	d.mu.Unlock()
+	fabric, err := bgp.NewFabric(ctx, d.fabricOptions(c))
 	if err != nil {
 		return err
 	}
@@ -261,6 +275,22 @@ func (d *daemon) stopSpeakers(graceful bool) {
 	if !graceful {
 		fabric.Stop(false)
 	}
+	d.where.stop()
+	d.saveRDs()
+}
+
+// located tells every VRF pipeline that the fabric's view of ips changed
+// (nil: the fabric has sent all its Type-2 routes).
+func (d *daemon) located(ips []netip.Addr) {
+	d.mu.Lock()
+	pipes := make([]*rib.VRF, 0, len(d.tenants))
+	for _, t := range d.tenants {
+		pipes = append(pipes, t.pipe)
+	}
+	d.mu.Unlock()
+	for _, p := range pipes {
+		p.Located(ips)
+	}
 }
 
 // tenantSettings is what the tenant of v runs with under c.
@@ -273,7 +303,7 @@ func (d *daemon) tenantSettings(c *config.Config, v config.VRF, plan config.VRFP
 	if v6 {
 		fams |= evpn.IPv6
 	}
-	return tenantSettings{vrf: v, evpn: c.EVPN(v), plan: plan, workers: bgp.WorkersOptions{
+	return tenantSettings{vrf: v, evpn: c.EVPN(v), plan: plan, rds: d.rds, where: d.where, workers: bgp.WorkersOptions{
 		VRF: v.Name, RouterID: c.RouterID, ASN: v.Workers.ASN, Listen: v.Workers.Listen, Port: v.Workers.Port,
 		Device: v.Device, Families: fams, Peers: v.Workers.Peers,
 		MaxPrefixes: v.Workers.MaxPrefixes, MaxPrefixesRestart: v.Workers.MaxPrefixesRestart,
@@ -281,9 +311,11 @@ func (d *daemon) tenantSettings(c *config.Config, v config.VRF, plan config.VRFP
 	}}
 }
 
-func fabricOptions(c *config.Config, log *slog.Logger) bgp.FabricOptions {
+func (d *daemon) fabricOptions(c *config.Config) bgp.FabricOptions {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	return bgp.FabricOptions{RouterID: c.RouterID, ASN: c.ASN, Listen: c.Fabric.Listen, Port: c.Fabric.Port,
-		RestartTime: c.GracefulRestart.RestartTime, Log: log}
+		RestartTime: c.GracefulRestart.RestartTime, MACIP: d.where, Log: d.log}
 }
 
 // fabricLink is the fabric speaker as the pipelines see it: the daemon can
@@ -310,3 +342,33 @@ func (l *fabricLink) get() *bgp.Fabric {
 
 func (l *fabricLink) Advertise(routes []evpn.Type5Route) error { return l.get().Advertise(routes) }
 func (l *fabricLink) Withdraw(routes []evpn.Type5Route) error  { return l.get().Withdraw(routes) }
+
+// rdsSaveEvery is how often t5gwd looks whether the displaced workers' RDs
+// changed, to write them to the state-dir.
+const rdsSaveEvery = 5 * time.Second
+
+// saveRDs writes the RDs of the workers that do not hold their preferred
+// number, when they changed since the last write.
+func (d *daemon) saveRDs() {
+	d.mu.Lock()
+	alloc, dir := d.rds, d.cfg.StateDir
+	d.mu.Unlock()
+	now := alloc.Displaced()
+	if slices.Equal(now, d.savedRDs) {
+		return
+	}
+	if err := saveRDs(dir, now); err != nil {
+		d.log.Warn("cannot write the workers' RDs; after a restart colliding workers may get others", "err", err)
+		return
+	}
+	d.savedRDs = now
+}
+
+// vrfRDs lists the RD of every VRF, which no worker's RD may take.
+func vrfRDs(c *config.Config) []evpn.RD {
+	out := make([]evpn.RD, len(c.VRFs))
+	for i, v := range c.VRFs {
+		out[i] = v.RD
+	}
+	return out
+}

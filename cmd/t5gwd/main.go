@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"syscall"
+	"time"
 
 	"github.com/t5gw/t5gw/config"
 )
@@ -99,8 +100,12 @@ func run(ctx context.Context, args []string, stderr io.Writer, sigs <-chan os.Si
 			d.mu.Unlock()
 		}
 	}
+	saveRDs := time.NewTicker(rdsSaveEvery)
+	defer saveRDs.Stop()
 	for {
 		select {
+		case <-saveRDs.C:
+			d.saveRDs()
 		case <-ctx.Done():
 			log.Info("shutting down gracefully: fabric neighbors that do graceful restart keep t5gw's routes until it is back")
 			d.stop(true)

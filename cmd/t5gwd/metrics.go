@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sync/atomic"
@@ -9,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/t5gw/t5gw/evpn"
+	"github.com/t5gw/t5gw/evpn/rib"
 )
 
 // metrics exposes the daemon's state. Route and session figures are read from
@@ -20,7 +22,7 @@ type metrics struct {
 	reloadOK, reloadFailed atomic.Uint64
 
 	fabricUp, workersUp, received, advertised, refused, refusals, cutoffs, reloads, updates,
-	stale, downs, running, ready *prometheus.Desc
+	stale, downs, running, ready, gateways, unresolved, moves, hosts *prometheus.Desc
 }
 
 func newMetrics(d *daemon) *metrics {
@@ -51,6 +53,14 @@ func newMetrics(d *daemon) *metrics {
 			"1 when the VRF's worker speaker runs, 0 while it waits (for its device, say).", []string{"vrf"}, nil),
 		reloads: prometheus.NewDesc("t5gw_config_reloads_total",
 			"Config reloads (SIGHUP or a changed file), by result.", []string{"result"}, nil),
+		gateways: prometheus.NewDesc("t5gw_vrf_gateway_ips",
+			"Gateway IPs the VRF's Type-5 routes carry (its workers' addresses).", []string{"vrf"}, nil),
+		unresolved: prometheus.NewDesc("t5gw_vrf_gateway_ips_unresolved",
+			"Gateway IPs of the VRF that no Type-2 route in the fabric resolves: ingress leaves cannot forward to them.", []string{"vrf"}, nil),
+		moves: prometheus.NewDesc("t5gw_vrf_worker_moves_total",
+			"Times a worker's gateway IP was seen moving from one VTEP to another, per VRF.", []string{"vrf"}, nil),
+		hosts: prometheus.NewDesc("t5gw_fabric_hosts_resolved",
+			"Addresses in the workers' subnets that the fabric's Type-2 routes resolve.", nil, nil),
 		ready: prometheus.NewDesc("t5gw_ready",
 			"1 when t5gwd does its whole job (as /readyz says), else 0.", nil, nil),
 	}
@@ -65,6 +75,7 @@ func newMetrics(d *daemon) *metrics {
 func (m *metrics) handler(ready func() (bool, string)) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/gateways", m.gatewaysJSON)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		ok, why := ready()
@@ -87,7 +98,7 @@ func (m *metrics) reload(ok bool) {
 // Describe implements prometheus.Collector.
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{m.fabricUp, m.workersUp, m.downs, m.received, m.stale, m.advertised, m.refused,
-		m.refusals, m.cutoffs, m.reloads, m.updates, m.running, m.ready} {
+		m.refusals, m.cutoffs, m.reloads, m.updates, m.running, m.ready, m.gateways, m.unresolved, m.moves, m.hosts} {
 		ch <- d
 	}
 }
@@ -105,7 +116,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	ready, _ := m.d.ready()
 	gauge(m.ready, bool01(ready))
 	m.d.mu.Lock()
-	fabric := m.d.fabric
+	fabric, where := m.d.fabric, m.d.where
 	tenants := make([]*tenant, 0, len(m.d.tenants))
 	for _, t := range m.d.tenants {
 		tenants = append(tenants, t)
@@ -113,6 +124,9 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	m.d.mu.Unlock()
 	if fabric != nil {
 		gauge(m.fabricUp, float64(fabric.SessionsUp()))
+	}
+	if where != nil {
+		gauge(m.hosts, float64(len(where.All())))
 	}
 	for _, t := range tenants {
 		name, st := t.name, t.snapshot()
@@ -130,6 +144,9 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		gauge(m.advertised, float64(s.Advertised), name)
 		counter(m.updates, float64(s.Sent.Advertised), name, "advertise")
 		counter(m.updates, float64(s.Sent.Withdrawn), name, "withdraw")
+		gauge(m.gateways, float64(len(s.Gateways)), name)
+		gauge(m.unresolved, float64(s.Unresolved), name)
+		counter(m.moves, float64(s.Moves), name)
 		for _, r := range evpn.Reasons {
 			gauge(m.refused, float64(s.Refused[r]), name, string(r))
 			counter(m.refusals, float64(s.RefusalsTotal[r]), name, string(r))
@@ -142,4 +159,19 @@ func bool01(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// gatewaysJSON serves /gateways: for each VRF, each gateway IP its routes
+// carry, with where the fabric resolves it, as JSON (the CLI's source).
+func (m *metrics) gatewaysJSON(w http.ResponseWriter, _ *http.Request) {
+	m.d.mu.Lock()
+	out := map[string][]rib.Gateway{}
+	for name, t := range m.d.tenants {
+		out[name] = t.snapshot().pipe.Stats().Gateways
+	}
+	m.d.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(out)
 }

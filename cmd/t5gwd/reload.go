@@ -81,6 +81,7 @@ func (d *daemon) apply(ctx context.Context, plan config.Plan, next *config.Confi
 	}
 	d.applyNeighbors(ctx, plan.Fabric)
 	d.applyVRFs(ctx, plan.VRFs, next)
+	d.where.setWatch(watched(next))
 	d.setConfig(next)
 	d.flushAll() // "reload done" means the fabric speaker has what changed
 	return nil
@@ -97,10 +98,10 @@ func (d *daemon) restartFabric(ctx context.Context, running, next *config.Config
 	old, connected := d.fabric, d.connected
 	d.mu.Unlock()
 	old.Stop(true)
-	fabric, err := bgp.NewFabric(ctx, fabricOptions(next, d.log))
+	fabric, err := bgp.NewFabric(ctx, d.fabricOptions(next))
 	if err != nil {
 		var back error
-		if fabric, back = bgp.NewFabric(ctx, fabricOptions(running, d.log)); back != nil {
+		if fabric, back = bgp.NewFabric(ctx, d.fabricOptions(running)); back != nil {
 			return fmt.Errorf("%w; and the running fabric settings do not start again either: %v", err, back)
 		}
 		err = fmt.Errorf("new fabric speaker: %w; went back to the running one", err)

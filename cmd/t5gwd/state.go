@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/t5gw/t5gw/evpn/rds"
 )
 
 // stateFile is where t5gwd keeps, in its state-dir, what a restart needs.
@@ -67,4 +69,40 @@ func removeState(dir string) error {
 // equal tells whether two states list the same workers.
 func (s restartState) equal(o restartState) bool {
 	return maps.EqualFunc(s.Workers, o.Workers, slices.Equal)
+}
+
+// rdsFile is where t5gwd keeps, in its state-dir, the RDs of workers that
+// do not hold their preferred number (rds.Displaced): with it, every worker
+// gets the RD it had after a restart, whatever order they come back in. It
+// outlives a stop for good: the RDs are the node's, not one run's.
+const rdsFile = "rds.json"
+
+func loadRDs(dir string) ([]rds.Assignment, error) {
+	b, err := os.ReadFile(filepath.Join(dir, rdsFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var as []rds.Assignment
+	if err := json.Unmarshal(b, &as); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, rdsFile), err)
+	}
+	return as, nil
+}
+
+func saveRDs(dir string, as []rds.Assignment) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	b, err := json.Marshal(as)
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, rdsFile+".tmp")
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, rdsFile))
 }

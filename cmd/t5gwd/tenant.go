@@ -58,6 +58,8 @@ type tenantSettings struct {
 	evpn    evpn.VRF // with the config's VTEP; a device's replaces it
 	workers bgp.WorkersOptions
 	plan    config.VRFPlan
+	rds     rib.RDs     // the node's per-worker RDs
+	where   rib.Locator // where the fabric resolves gateway IPs
 }
 
 // tenantStatus is a tenant's state as metrics and readiness see it.
@@ -91,7 +93,7 @@ func startTenant(ctx context.Context, s tenantSettings, fabric rib.Fabric, log *
 	ctx, cancel := context.WithCancel(ctx)
 	t := &tenant{name: s.vrf.Name, log: log.With("vrf", s.vrf.Name), settings: make(chan tenantUpdate),
 		done: make(chan struct{}), cancel: cancel, keep: make(chan bool, 1), cfg: s}
-	t.pipe = rib.NewVRF(s.evpn, fabric, log)
+	t.pipe = rib.NewVRF(s.evpn, fabric, log, rib.WithRDs(s.rds), rib.WithLocator(s.where))
 	t.status.pipe = t.pipe
 	go t.run(ctx)
 	return t
