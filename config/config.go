@@ -74,7 +74,10 @@ type VRF struct {
 	// MAC on the L3VNI, which fallback needs.
 	Unresolved evpn.UnresolvedPolicy
 	RouterMAC  evpn.MAC
-	Workers    Workers
+	// Origin is the ORIGIN of the Type-5 routes: igp (the default), the
+	// worker's (keep), egp or incomplete.
+	Origin  evpn.OriginPolicy
+	Workers Workers
 }
 
 // Workers is how t5gw meets the workers of one VRF.
@@ -146,5 +149,6 @@ func (c *Config) EVPN(v VRF) evpn.VRF {
 		Paths:                  v.Paths,
 		Unresolved:             v.Unresolved,
 		RouterMAC:              v.RouterMAC,
+		Origin:                 v.Origin,
 	}
 }

@@ -241,6 +241,18 @@ func (c *Config) vrf(f string, raw rawVRF, p *problems) VRF {
 	if v.Unresolved == evpn.UnresolvedFallback && raw.RouterMAC == "" {
 		p.add(f, "router-mac", "", "is required with unresolved: fallback (the MAC that ingress leaves send the L3VNI's traffic to)")
 	}
+	switch raw.Origin {
+	case "", "igp":
+		v.Origin = evpn.OriginIGP
+	case "keep":
+		v.Origin = evpn.OriginKeep
+	case "egp":
+		v.Origin = evpn.OriginEGP
+	case "incomplete":
+		v.Origin = evpn.OriginIncomplete
+	default:
+		p.add(f, "origin", raw.Origin, "is not igp, keep, egp or incomplete")
+	}
 	v.Workers = c.workers(f, raw.Workers, p)
 	return v
 }

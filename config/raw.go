@@ -53,6 +53,7 @@ type rawVRF struct {
 	Paths         string     `mapstructure:"paths"`
 	Unresolved    string     `mapstructure:"unresolved"`
 	RouterMAC     string     `mapstructure:"router-mac"`
+	Origin        string     `mapstructure:"origin"`
 	Workers       rawWorkers `mapstructure:"workers"`
 }
 

@@ -52,6 +52,44 @@ type VRF struct {
 	// RouterMAC is this node's router MAC on the L3VNI, which the fallback
 	// form of a route carries.
 	RouterMAC MAC
+	// Origin is the ORIGIN the Type-5 routes carry.
+	Origin OriginPolicy
+}
+
+// OriginPolicy says which ORIGIN attribute t5gw's Type-5 routes carry.
+type OriginPolicy uint8
+
+const (
+	// OriginIGP sends IGP whatever the worker sent (the default). The
+	// worker's ORIGIN says how the prefix got into its BGP daemon, and BGP
+	// daemons differ (BIRD sends IGP for a static route, GoBGP incomplete):
+	// ingress leaves only spread an anycast prefix over paths of equal
+	// ORIGIN, so passing it on would keep workers of different kinds from
+	// sharing a service.
+	OriginIGP OriginPolicy = iota
+	// OriginKeep sends the worker's ORIGIN.
+	OriginKeep
+	// OriginEGP and OriginIncomplete send that value.
+	OriginEGP
+	OriginIncomplete
+)
+
+// String is the policy's name in the config file.
+func (o OriginPolicy) String() string {
+	return [...]string{"igp", "keep", "egp", "incomplete"}[o]
+}
+
+// origin is the ORIGIN a route announced with origin gets.
+func (o OriginPolicy) origin(announced uint8) uint8 {
+	switch o {
+	case OriginKeep:
+		return announced
+	case OriginEGP:
+		return 1
+	case OriginIncomplete:
+		return 2
+	}
+	return 0
 }
 
 // PathMode says how many Type-5 routes t5gw sends for one prefix.
@@ -147,7 +185,7 @@ func Translate(vrf VRF, r Route) (Type5Route, error) {
 		NextHop:          vrf.VTEP,
 		RouteTargets:     vrf.RouteTargets,
 		Encap:            TunnelVXLAN,
-		Origin:           r.Origin,
+		Origin:           vrf.Origin.origin(r.Origin),
 		ASPath:           r.ASPath,
 		MED:              r.MED,
 		HasMED:           r.HasMED,

@@ -36,6 +36,8 @@ func TestTranslate(t *testing.T) {
 	vrf := testVRF(t)
 	zero := vrf
 	zero.Label = LabelZero
+	keep, incomplete := vrf, vrf
+	keep.Origin, incomplete.Origin = OriginKeep, OriginIncomplete
 	w4, w6 := netip.MustParseAddr("192.168.10.11"), netip.MustParseAddr("fd00:192:168:10::11")
 	path := []ASPathSegment{{ASNs: []uint32{65011}}}
 	tests := []struct {
@@ -61,11 +63,25 @@ func TestTranslate(t *testing.T) {
 				NextHop: vrf.VTEP, RouteTargets: vrf.RouteTargets, Encap: 8, Worker: w4},
 		},
 		{
-			name: "ipv6",
+			name: "ipv6, the worker's origin replaced by igp",
 			vrf:  vrf,
 			in:   Route{Worker: w6, Prefix: netip.MustParsePrefix("fd00:10:244:1::/64"), NextHop: w6, Origin: 2},
 			want: Type5Route{RD: vrf.RD, Prefix: netip.MustParsePrefix("fd00:10:244:1::/64"), GatewayIP: w6, Label: 4001,
-				NextHop: vrf.VTEP, RouteTargets: vrf.RouteTargets, Encap: 8, Origin: 2, Worker: w6},
+				NextHop: vrf.VTEP, RouteTargets: vrf.RouteTargets, Encap: 8, Origin: 0, Worker: w6},
+		},
+		{
+			name: "origin: keep passes the worker's on",
+			vrf:  keep,
+			in:   Route{Worker: w4, Prefix: netip.MustParsePrefix("10.244.1.0/24"), NextHop: w4, Origin: 2},
+			want: Type5Route{RD: vrf.RD, Prefix: netip.MustParsePrefix("10.244.1.0/24"), GatewayIP: w4, Label: 4001,
+				NextHop: vrf.VTEP, RouteTargets: vrf.RouteTargets, Encap: 8, Origin: 2, Worker: w4},
+		},
+		{
+			name: "origin: incomplete",
+			vrf:  incomplete,
+			in:   Route{Worker: w4, Prefix: netip.MustParsePrefix("10.244.1.0/24"), NextHop: w4},
+			want: Type5Route{RD: vrf.RD, Prefix: netip.MustParsePrefix("10.244.1.0/24"), GatewayIP: w4, Label: 4001,
+				NextHop: vrf.VTEP, RouteTargets: vrf.RouteTargets, Encap: 8, Origin: 2, Worker: w4},
 		},
 		{
 			name: "ipv6 with zero label",

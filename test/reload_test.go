@@ -102,8 +102,8 @@ func newReloadLab(t *testing.T, pair bool) *reloadLab {
 	expectReady(t, r.gw, r.daemon)
 	for _, prefix := range []string{"10.244.1.0/24", "10.244.2.0/24"} {
 		lab.WaitFor(t, "l3 holds gw's Type-5 for "+prefix, wait, func() (bool, string) {
-			rds, last := rdsOf(r.l3, prefix)
-			return rds["10.0.0.3:4001"] && len(rds) == 1+boolInt(pair), last
+			nodes, last := nodesOf(r.l3, prefix)
+			return nodes["10.0.0.3"] == 1 && len(nodes) == 1+boolInt(pair), last
 		})
 	}
 	expectRoute(t, r.l3, "10.244.1.0/24", "192.168.10.11", "br100")
@@ -298,8 +298,21 @@ func TestReloadIsHitless(t *testing.T) {
 		{name: "worker timers, from the next session", edit: func(r *reloadLab) { r.blue += "  timers: {hold: 12s}\n" }},
 		{name: "route targets", edit: func(r *reloadLab) { r.blue += "route-targets: {export: [\"65000:4001\", \"65000:9999\"]}\n" },
 			advertised: 2},
-		{name: "rd: the new one is in before the old one goes", edit: func(r *reloadLab) { r.blue += "rd: 65000:4001\n" },
-			done: gwRoute("10.244.1.0/24", "65000:4001"), advertised: 2, withdrawn: 2},
+		{name: "paths: best, under its rd: the new route is in before the old one goes", edit: func(r *reloadLab) {
+			r.blue += "rd: 65000:4001\npaths: best\n"
+		}, done: gwRoute("10.244.1.0/24", "65000:4001"), advertised: 2, withdrawn: 2},
+		{name: "paths: per-worker again, each worker's own RD", edit: func(r *reloadLab) {
+			r.edit(&r.blue, "paths: best\n", "")
+		}, done: func(t *testing.T, r *reloadLab) {
+			lab.WaitFor(t, "l3 holds 10.244.1.0/24 under one RD of gw's", wait, func() (bool, string) {
+				nodes, last := nodesOf(r.l3, "10.244.1.0/24")
+				return len(nodes) == 1 && nodes["10.0.0.3"] == 1, last
+			})
+		}, advertised: 2, withdrawn: 2},
+		{name: "unresolved: withhold, every worker resolves", edit: func(r *reloadLab) { r.blue += "unresolved: withhold\n" }},
+		{name: "unresolved: fallback", edit: func(r *reloadLab) {
+			r.edit(&r.blue, "unresolved: withhold\n", "unresolved: fallback\nrouter-mac: 02:00:0a:00:00:03\n")
+		}},
 		{name: "vtep-ip", edit: func(r *reloadLab) { r.global += "vtep-ip: 10.0.0.5\n" }, advertised: 2},
 		{name: "graceful-shutdown", hup: true, edit: func(r *reloadLab) { r.global += "graceful-shutdown: true\n" }, advertised: 2},
 		{name: "graceful-shutdown off", edit: func(r *reloadLab) { r.edit(&r.global, "graceful-shutdown: true\n", "") }, advertised: 2},
@@ -460,8 +473,8 @@ func TestReloadInAPair(t *testing.T) {
 			r.edit(&r.global, "router-id: 10.0.0.3", "router-id: 10.0.0.9")
 		}, done: func(t *testing.T, r *reloadLab) {
 			lab.WaitFor(t, "gw's routes under its new RD at l3", wait, func() (bool, string) {
-				rds, last := rdsOf(r.l3, "10.244.2.0/24")
-				return rds["10.0.0.9:4001"] && rds["10.0.0.4:4001"] && len(rds) == 2, last
+				nodes, last := nodesOf(r.l3, "10.244.2.0/24")
+				return nodes["10.0.0.9"] == 1 && nodes["10.0.0.4"] == 1 && len(nodes) == 2, last
 			})
 		}, restarts: true},
 	}
@@ -487,8 +500,8 @@ func TestReloadInAPair(t *testing.T) {
 			t.Fatal(err)
 		}
 		lab.WaitFor(t, "l3 holds only gw2's routes", wait, func() (bool, string) {
-			rds, last := rdsOf(r.l3, "10.244.1.0/24")
-			return len(rds) == 1 && rds["10.0.0.4:4001"], last
+			nodes, last := nodesOf(r.l3, "10.244.1.0/24")
+			return len(nodes) == 1 && nodes["10.0.0.4"] == 1, last
 		})
 		res := r.probe.expectLossless("graceful shutdown and stop", mark)
 		t.Logf("graceful shutdown and stop for good: %s", res)

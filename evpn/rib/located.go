@@ -8,6 +8,14 @@ import (
 	"github.com/t5gw/t5gw/evpn/resolve"
 )
 
+// sighting is what a VRF last saw of one of its gateway IPs: where the
+// fabric resolved it, and the VTEP it was last resolved behind, kept while
+// it is unresolved so that a move through a moment unresolved still shows.
+type sighting struct {
+	resolve.Location
+	lastVTEP netip.Addr
+}
+
 // follow looks again at where the fabric resolves each gateway IP in use,
 // when that set or the fabric's view changed, and logs what an operator
 // wants to know: a worker that moves to another VTEP, and a gateway IP that
@@ -29,23 +37,32 @@ func (v *VRF) follow() []Gateway {
 		seen[gw] = true
 		now := v.where.Lookup(gw)
 		was, known := v.located[gw]
-		v.located[gw] = now
+		next := sighting{Location: now, lastVTEP: was.lastVTEP}
+		if now.Resolved {
+			next.lastVTEP = now.VTEP
+		}
+		v.located[gw] = next
 		g := Gateway{Location: now, Routes: routes, Synced: synced}
 		if rd, ok := v.table.RDOf(gw); ok {
 			g.RD = rd.String()
 		}
 		out = append(out, g)
+		if !synced {
+			return
+		}
 		switch {
-		case !synced || known && was.Resolved == now.Resolved && was.VTEP == now.VTEP:
 		case !now.Resolved && (!known || was.Resolved):
 			v.log.Warn("gateway IP unresolved: no Type-2 route in the fabric; ingress leaves cannot forward to it",
 				"gateway", gw, "routes", routes, "policy", v.table.vrf.Unresolved.String())
 		case now.Resolved && known && !was.Resolved:
 			v.log.Info("gateway IP resolved again", "gateway", gw, "vtep", now.VTEP, "mac", now.MAC, "seq", now.Seq)
-		case known && (resolve.Change{Was: was, Now: now}).Moved():
+		}
+		// A move shows as a new VTEP, with or without a moment unresolved
+		// in between (the old leaf may withdraw before the new one announces).
+		if from := was.lastVTEP; known && now.Resolved && from.IsValid() && from != now.VTEP {
 			v.moves++
-			v.log.Info(fmt.Sprintf("worker %s moved from VTEP %s to %s", gw, was.VTEP, now.VTEP),
-				"worker", gw, "from", was.VTEP, "to", now.VTEP, "mac", now.MAC, "seq", now.Seq)
+			v.log.Info(fmt.Sprintf("worker %s moved from VTEP %s to %s", gw, from, now.VTEP),
+				"worker", gw, "from", from, "to", now.VTEP, "mac", now.MAC, "seq", now.Seq)
 		}
 	})
 	for gw, was := range v.located {

@@ -109,9 +109,9 @@ type VRF struct {
 	keep     atomic.Bool              // at stop, leave the routes where they are
 	rds      RDs
 	where    Locator
-	located  map[netip.Addr]resolve.Location // owned by Run: gateway IPs in use, as last seen
-	moves    uint64                          // owned by Run
-	synced   bool                            // owned by Run: where was synced at the last look
+	located  map[netip.Addr]sighting // owned by Run: gateway IPs in use, as last seen
+	moves    uint64                  // owned by Run
+	synced   bool                    // owned by Run: where was synced at the last look
 
 	mu    sync.Mutex
 	stats Stats
@@ -129,7 +129,7 @@ func NewVRF(vrf evpn.VRF, fabric Fabric, log *slog.Logger, opts ...Option) *VRF 
 		rec:      NewReconciler(fabric),
 		refusals: map[evpn.Reason]uint64{},
 		stale:    map[netip.Addr]time.Time{},
-		located:  map[netip.Addr]resolve.Location{},
+		located:  map[netip.Addr]sighting{},
 		stats:    Stats{Refused: map[evpn.Reason]int{}, RefusalsTotal: map[evpn.Reason]uint64{}},
 	}
 	for _, o := range opts {
