@@ -85,7 +85,7 @@ func type5Path(t evpn.Type5Route, values *shared) (*apiutil.Path, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &apiutil.Path{Family: bgppkt.RF_EVPN, Nlri: nlri, Attrs: attrs}, nil
+	return &apiutil.Path{Family: bgppkt.RF_EVPN, Nlri: nlri, Attrs: attrs, RemoteID: t.PathID}, nil
 }
 
 // type5Withdrawal builds the GoBGP path that withdraws a Type-5 route: the
@@ -95,7 +95,7 @@ func type5Withdrawal(t evpn.Type5Route, values *shared) (*apiutil.Path, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &apiutil.Path{Family: bgppkt.RF_EVPN, Nlri: nlri, Withdrawal: true}, nil
+	return &apiutil.Path{Family: bgppkt.RF_EVPN, Nlri: nlri, Withdrawal: true, RemoteID: t.PathID}, nil
 }
 
 // shared hands out the values Type-5 paths can share, one per distinct

@@ -26,6 +26,10 @@ type FabricOptions struct {
 	// capability (RFC 4724) for l2vpn-evpn: a helper keeps t5gw's routes that
 	// long when its session ends without a NOTIFICATION. 0 turns it off.
 	RestartTime time.Duration
+	// AddPath offers ADD-PATH (RFC 7911) send for l2vpn-evpn to every
+	// neighbor, so that several routes of one RD and prefix (a VRF with
+	// paths: add-path) reach those that take them.
+	AddPath bool
 	// MACIP, if set, receives the fabric's Type-2 MAC/IP routes, so that
 	// t5gw knows where each worker's gateway IP resolves.
 	MACIP MACIPSink
@@ -45,6 +49,11 @@ type Fabric struct {
 	stopped   bool
 	neighbors map[netip.Addr]uint32 // their AS
 }
+
+// AddPathSendMax is how many routes of one RD and prefix the fabric speaker
+// sends a neighbor with ADD-PATH: as many workers as FRR's default
+// maximum-paths can use.
+const AddPathSendMax = 64
 
 // errStopped is what a stopped fabric speaker answers an advertisement with.
 var errStopped = errors.New("fabric speaker stopped")
@@ -160,6 +169,9 @@ func (f *Fabric) peer(n config.Neighbor, restarting bool) *api.Peer {
 		Transport: &api.Transport{RemotePort: uint32(n.Port), PassiveMode: n.Passive},
 		Timers:    &api.Timers{Config: &api.TimersConfig{ConnectRetry: connectRetry}},
 		AfiSafis:  []*api.AfiSafi{{Config: &api.AfiSafiConfig{Family: familyEVPN, Enabled: true}}},
+	}
+	if f.opts.AddPath {
+		p.AfiSafis[0].AddPaths = &api.AddPaths{Config: &api.AddPathsConfig{SendMax: AddPathSendMax}}
 	}
 	if n.Multihop > 0 {
 		p.EbgpMultihop = &api.EbgpMultihop{Enabled: true, MultihopTtl: uint32(n.Multihop)}

@@ -152,3 +152,14 @@ func (c *Config) EVPN(v VRF) evpn.VRF {
 		Origin:                 v.Origin,
 	}
 }
+
+// AddPath tells whether some VRF sends its workers' routes with ADD-PATH:
+// then every fabric session offers it.
+func (c *Config) AddPath() bool {
+	for _, v := range c.VRFs {
+		if v.Paths == evpn.PathsAddPath {
+			return true
+		}
+	}
+	return false
+}

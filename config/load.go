@@ -215,8 +215,10 @@ func (c *Config) vrf(f string, raw rawVRF, p *problems) VRF {
 		v.Paths = evpn.PathsPerWorker
 	case "best":
 		v.Paths = evpn.PathsBest
+	case "add-path":
+		v.Paths = evpn.PathsAddPath
 	default:
-		p.add(f, "paths", raw.Paths, "is not per-worker or best")
+		p.add(f, "paths", raw.Paths, "is not per-worker, best or add-path")
 	}
 	switch raw.Unresolved {
 	case "", "advertise":

@@ -127,6 +127,8 @@ func diffFabric(running, next *Config) FabricPlan {
 		f.Restart = fmt.Sprintf("fabric.listen %v -> %v", a.Listen, b.Listen)
 	case a.Port != b.Port && len(b.Listen) > 0:
 		f.Restart = fmt.Sprintf("fabric.port %d -> %d", a.Port, b.Port)
+	case running.AddPath() != next.AddPath():
+		f.Restart = fmt.Sprintf("ADD-PATH on the fabric sessions %v -> %v (paths: add-path)", running.AddPath(), next.AddPath())
 	}
 	// Graceful restart toward the fabric is part of every fabric session's
 	// OPEN: changing it restarts them all.

@@ -88,6 +88,9 @@ const TunnelVXLAN uint16 = 8
 type Type5Route struct {
 	RD          RD
 	EthernetTag uint32 // always 0 here
+	// PathID tells apart the routes of one RD and prefix on a session with
+	// ADD-PATH (RFC 7911); 0 without.
+	PathID uint32
 	// ESI is always zero: RFC 9136 forbids a non-zero ESI together with a
 	// non-zero Gateway IP, and the Gateway IP is the overlay index t5gw uses.
 	Prefix       netip.Prefix
@@ -143,11 +146,12 @@ type Key struct {
 	RD          RD
 	EthernetTag uint32
 	Prefix      netip.Prefix
+	PathID      uint32 // with ADD-PATH (RFC 7911)
 }
 
 // Key returns the route's BGP identity.
 func (t Type5Route) Key() Key {
-	return Key{RD: t.RD, EthernetTag: t.EthernetTag, Prefix: t.Prefix}
+	return Key{RD: t.RD, EthernetTag: t.EthernetTag, Prefix: t.Prefix, PathID: t.PathID}
 }
 
 // Equal tells whether two Type-5 routes would be sent identically.
@@ -169,6 +173,7 @@ func (t Type5Route) Equal(o Type5Route) bool {
 func (t Type5Route) AppendBinary(b []byte) ([]byte, error) {
 	b = appendRD(b, t.RD)
 	b = binary.BigEndian.AppendUint32(b, t.EthernetTag)
+	b = binary.BigEndian.AppendUint32(b, t.PathID)
 	b = appendPrefix(b, t.Prefix)
 	b = appendAddr(b, t.GatewayIP)
 	b = binary.BigEndian.AppendUint32(b, t.Label)

@@ -103,6 +103,10 @@ const (
 	// PathsBest sends one route per prefix, under the VRF's RD, for the best
 	// worker: the others stand by.
 	PathsBest
+	// PathsAddPath sends one route per worker under the VRF's RD, told
+	// apart by ADD-PATH path identifiers (RFC 7911): for fabrics whose route
+	// reflectors pass every path on.
+	PathsAddPath
 )
 
 // UnresolvedPolicy says what t5gw sends for a worker whose gateway IP no
@@ -134,10 +138,7 @@ func (p UnresolvedPolicy) String() string {
 
 // String is the mode's name in the config file.
 func (m PathMode) String() string {
-	if m == PathsBest {
-		return "best"
-	}
-	return "per-worker"
+	return [...]string{"per-worker", "best", "add-path"}[m]
 }
 
 // Reason names why a route was not translated. It is a metric label value.

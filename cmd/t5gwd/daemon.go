@@ -315,7 +315,7 @@ func (d *daemon) fabricOptions(c *config.Config) bgp.FabricOptions {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return bgp.FabricOptions{RouterID: c.RouterID, ASN: c.ASN, Listen: c.Fabric.Listen, Port: c.Fabric.Port,
-		RestartTime: c.GracefulRestart.RestartTime, MACIP: d.where, Log: d.log}
+		RestartTime: c.GracefulRestart.RestartTime, AddPath: c.AddPath(), MACIP: d.where, Log: d.log}
 }
 
 // fabricLink is the fabric speaker as the pipelines see it: the daemon can

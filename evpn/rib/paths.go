@@ -107,7 +107,10 @@ func (t *Table) Desired(prefix netip.Prefix, into []evpn.Type5Route) []evpn.Type
 		}
 		type5, _ := evpn.Translate(t.vrf, e.route) // admitted when entered
 		rd, ok := t.workerRD[e.route.Worker]
-		if ok {
+		switch {
+		case ok && t.vrf.Paths == evpn.PathsAddPath: // the worker's number names its path
+			type5.PathID = rd.Number
+		case ok:
 			type5.RD = rd
 		}
 		if !ok && containsKey(into[start:], type5) { // out of RDs: the first one

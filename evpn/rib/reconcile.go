@@ -53,11 +53,21 @@ func none(_ netip.Prefix, into []evpn.Type5Route) []evpn.Type5Route { return int
 // about 300 bytes per route more; two different routes share a 64-bit
 // fingerprint with a chance of one in 2^64 per change.
 type advert struct {
+	key       routeKey
+	label     uint32
+	gatewayIP netip.Addr
+	sum       uint64
+}
+
+// routeKey is what tells apart the routes of one prefix in the fabric.
+type routeKey struct {
 	rd          evpn.RD
 	ethernetTag uint32
-	label       uint32
-	gatewayIP   netip.Addr
-	sum         uint64
+	pathID      uint32
+}
+
+func keyOf(t evpn.Type5Route) routeKey {
+	return routeKey{rd: t.RD, ethernetTag: t.EthernetTag, pathID: t.PathID}
 }
 
 // adverts is what a prefix has in the fabric: mostly one route, the first;
@@ -67,12 +77,12 @@ type adverts struct {
 	more  []advert
 }
 
-func (a *adverts) find(rd evpn.RD, tag uint32) (advert, bool) {
-	if a.first.rd == rd && a.first.ethernetTag == tag {
+func (a *adverts) find(k routeKey) (advert, bool) {
+	if a.first.key == k {
 		return a.first, true
 	}
 	for _, m := range a.more {
-		if m.rd == rd && m.ethernetTag == tag {
+		if m.key == k {
 			return m, true
 		}
 	}
@@ -81,12 +91,12 @@ func (a *adverts) find(rd evpn.RD, tag uint32) (advert, bool) {
 
 // put adds ad, or replaces the route with its key; added tells which.
 func (a *adverts) put(ad advert) (added bool) {
-	if a.first.rd == ad.rd && a.first.ethernetTag == ad.ethernetTag {
+	if a.first.key == ad.key {
 		a.first = ad
 		return false
 	}
 	for i, m := range a.more {
-		if m.rd == ad.rd && m.ethernetTag == ad.ethernetTag {
+		if m.key == ad.key {
 			a.more[i] = ad
 			return false
 		}
@@ -96,15 +106,15 @@ func (a *adverts) put(ad advert) (added bool) {
 }
 
 // drop removes the route with the key; empty tells whether none is left.
-func (a *adverts) drop(rd evpn.RD, tag uint32) (dropped, empty bool) {
+func (a *adverts) drop(k routeKey) (dropped, empty bool) {
 	switch {
-	case a.first.rd == rd && a.first.ethernetTag == tag:
+	case a.first.key == k:
 		if len(a.more) == 0 {
 			return true, true
 		}
 		a.first = a.more[len(a.more)-1]
 	default:
-		i := slices.IndexFunc(a.more, func(m advert) bool { return m.rd == rd && m.ethernetTag == tag })
+		i := slices.IndexFunc(a.more, func(m advert) bool { return m.key == k })
 		if i < 0 {
 			return false, false
 		}
@@ -130,12 +140,13 @@ func (a *adverts) all(yield func(advert) bool) {
 
 // withdrawal is the route that takes back a, an advertisement of prefix.
 func (a advert) withdrawal(prefix netip.Prefix) evpn.Type5Route {
-	return evpn.Type5Route{RD: a.rd, EthernetTag: a.ethernetTag, Prefix: prefix, GatewayIP: a.gatewayIP, Label: a.label}
+	return evpn.Type5Route{RD: a.key.rd, EthernetTag: a.key.ethernetTag, PathID: a.key.pathID, Prefix: prefix,
+		GatewayIP: a.gatewayIP, Label: a.label}
 }
 
 func (r *Reconciler) advert(t evpn.Type5Route) advert {
 	r.enc, _ = t.AppendBinary(r.enc[:0])
-	return advert{rd: t.RD, ethernetTag: t.EthernetTag, label: t.Label, gatewayIP: t.GatewayIP,
+	return advert{key: keyOf(t), label: t.Label, gatewayIP: t.GatewayIP,
 		sum: maphash.Bytes(r.seed, r.enc)}
 }
 
@@ -191,13 +202,13 @@ func (r *Reconciler) reconcile(prefixes []netip.Prefix, desired Desired) (failed
 		want := desired(p, r.want[:0])
 		have, had := r.advertised[p]
 		for _, w := range want {
-			if a, ok := have.find(w.RD, w.EthernetTag); !had || !ok || r.advert(w).sum != a.sum {
+			if a, ok := have.find(keyOf(w)); !had || !ok || r.advert(w).sum != a.sum {
 				advertise = append(advertise, w)
 			}
 		}
 		if had {
 			for a := range have.all {
-				if !slices.ContainsFunc(want, func(w evpn.Type5Route) bool { return w.RD == a.rd && w.EthernetTag == a.ethernetTag }) {
+				if !slices.ContainsFunc(want, func(w evpn.Type5Route) bool { return keyOf(w) == a.key }) {
 					withdraw = append(withdraw, a.withdrawal(p))
 				}
 			}
@@ -221,7 +232,7 @@ func (r *Reconciler) reconcile(prefixes []netip.Prefix, desired Desired) (failed
 	})
 	f2, err2 := r.apply(withdraw, r.fabric.Withdraw, func(t evpn.Type5Route) {
 		if a, ok := r.advertised[t.Prefix]; ok {
-			dropped, empty := a.drop(t.RD, t.EthernetTag)
+			dropped, empty := a.drop(keyOf(t))
 			switch {
 			case empty:
 				delete(r.advertised, t.Prefix)
