@@ -67,6 +67,16 @@ func (n *Node) Vtysh(cmd string) (string, error) {
 	return n.Output(append(append([]string{"vtysh"}, n.pathspace()...), "-c", cmd)...)
 }
 
+// VtyshConfig applies config lines (after "configure terminal") to the
+// node's running FRR.
+func (n *Node) VtyshConfig(lines ...string) (string, error) {
+	args := append([]string{"vtysh"}, n.pathspace()...)
+	for _, l := range append([]string{"configure terminal"}, lines...) {
+		args = append(args, "-c", l)
+	}
+	return n.Output(args...)
+}
+
 // BIRD starts BIRD 2 in the foreground with conf.
 func (n *Node) BIRD(conf string) *Proc {
 	path := n.Write("bird.conf", conf)
