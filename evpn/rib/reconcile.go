@@ -21,8 +21,9 @@ type Fabric interface {
 // VRF. It remembers what it has advertised, so it only sends differences.
 type Reconciler struct {
 	fabric     Fabric
-	advertised map[netip.Prefix]adverts
-	routes     int // advertised, over every prefix
+	advertised map[netip.Prefix]advert   // a prefix's first route
+	more       map[netip.Prefix][]advert // its others, if any
+	routes     int                       // advertised, over every prefix
 	sent       Sent
 	seed       maphash.Seed
 
@@ -70,11 +71,32 @@ func keyOf(t evpn.Type5Route) routeKey {
 	return routeKey{rd: t.RD, ethernetTag: t.EthernetTag, pathID: t.PathID}
 }
 
-// adverts is what a prefix has in the fabric: mostly one route, the first;
-// more when several workers announce it under their own RDs.
+// adverts is what a prefix has in the fabric: mostly one route, held in
+// the advertised map; the others, when several workers announce the prefix
+// under their own RDs, in a slice of a second map that prefixes with one
+// route do not pay for.
 type adverts struct {
 	first advert
 	more  []advert
+}
+
+// adverts returns what prefix has in the fabric; had is false for nothing.
+func (r *Reconciler) adverts(p netip.Prefix) (a adverts, had bool) {
+	a.first, had = r.advertised[p]
+	if had {
+		a.more = r.more[p]
+	}
+	return a, had
+}
+
+// setAdverts records what prefix has in the fabric.
+func (r *Reconciler) setAdverts(p netip.Prefix, a adverts) {
+	r.advertised[p] = a.first
+	if len(a.more) > 0 {
+		r.more[p] = a.more
+	} else {
+		delete(r.more, p)
+	}
 }
 
 func (a *adverts) find(k routeKey) (advert, bool) {
@@ -160,7 +182,8 @@ type Sent struct{ Advertised, Withdrawn uint64 }
 
 // NewReconciler returns a reconciler that has advertised nothing yet.
 func NewReconciler(fabric Fabric) *Reconciler {
-	return &Reconciler{fabric: fabric, advertised: make(map[netip.Prefix]adverts), seed: maphash.MakeSeed()}
+	return &Reconciler{fabric: fabric, advertised: make(map[netip.Prefix]advert), more: make(map[netip.Prefix][]advert),
+		seed: maphash.MakeSeed()}
 }
 
 // Sent is how many advertisements and withdrawals the fabric has taken.
@@ -200,7 +223,7 @@ func (r *Reconciler) reconcile(prefixes []netip.Prefix, desired Desired) (failed
 	withdraw, advertise := r.withdraw[:0], r.advertise[:0]
 	for _, p := range prefixes {
 		want := desired(p, r.want[:0])
-		have, had := r.advertised[p]
+		have, had := r.adverts(p)
 		for _, w := range want {
 			if a, ok := have.find(keyOf(w)); !had || !ok || r.advert(w).sum != a.sum {
 				advertise = append(advertise, w)
@@ -220,24 +243,25 @@ func (r *Reconciler) reconcile(prefixes []netip.Prefix, desired Desired) (failed
 	// fabric under the new one before the old one is withdrawn, so the
 	// prefix is never missing (make before break).
 	f1, err1 := r.apply(advertise, r.fabric.Advertise, func(t evpn.Type5Route) {
-		a := r.advertised[t.Prefix]
-		if _, had := r.advertised[t.Prefix]; !had {
+		a, had := r.adverts(t.Prefix)
+		if !had {
 			a.first = r.advert(t)
 			r.routes++
 		} else if a.put(r.advert(t)) {
 			r.routes++
 		}
-		r.advertised[t.Prefix] = a
+		r.setAdverts(t.Prefix, a)
 		r.sent.Advertised++
 	})
 	f2, err2 := r.apply(withdraw, r.fabric.Withdraw, func(t evpn.Type5Route) {
-		if a, ok := r.advertised[t.Prefix]; ok {
+		if a, ok := r.adverts(t.Prefix); ok {
 			dropped, empty := a.drop(keyOf(t))
 			switch {
 			case empty:
 				delete(r.advertised, t.Prefix)
+				delete(r.more, t.Prefix)
 			case dropped:
-				r.advertised[t.Prefix] = a
+				r.setAdverts(t.Prefix, a)
 			}
 			if dropped {
 				r.routes--

@@ -120,13 +120,10 @@ func (t *Table) count(e *entry, n int) {
 		return
 	}
 	gw := e.route.NextHop
-	switch t.gateways[gw] += n; t.gateways[gw] {
-	case 0:
+	if t.gateways[gw] += n; t.gateways[gw] == 0 {
 		delete(t.gateways, gw)
-		t.gatewaysChanged = true
-	case n:
-		t.gatewaysChanged = true
 	}
+	t.gatewaysChanged = true
 }
 
 // Withdraw removes a worker's announcement of prefix.
