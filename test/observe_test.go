@@ -1,8 +1,11 @@
 package test
 
 import (
+	"net/netip"
+
 	"encoding/json"
 	"fmt"
+	"github.com/t5gw/t5gw/evpn/rds"
 	"regexp"
 	"sort"
 	"strconv"
@@ -13,6 +16,13 @@ import (
 )
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// workerRD is the RD that t5gw at 10.0.0.3 gives a worker of VRF blue: the
+// worker's own number (evpn/rds, whose tests pin the hash), as long as no
+// two workers of the lab collide.
+func workerRD(worker string) string {
+	return fmt.Sprintf("10.0.0.3:%d", rds.Preferred(rds.Owner{VRF: "blue", Worker: netip.MustParseAddr(worker)}))
+}
 
 // metrics scrapes t5gwd's /metrics inside gw.
 func (tp *topo) metrics(t *testing.T) map[string]float64 { return metricsOf(tp.gw, "127.0.0.1:9179") }

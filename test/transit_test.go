@@ -29,8 +29,10 @@ const (
 	gwToF1    = "10.0.1.3"
 	gwToF2    = "10.0.2.3"
 	w1Addr    = "192.168.10.11"
-	t5gwRD    = "10.0.0.3:4001"
 )
+
+// t5gwRD is the RD of w1's routes: its own.
+var t5gwRD = workerRD(w1Addr)
 
 // f1's own routes: a Type-5 and a Type-2 in its RD, which no other fabric
 // peer may learn from t5gw.

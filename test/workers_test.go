@@ -26,7 +26,7 @@ func expectGateways(t *testing.T, tp *topo, what string, want map[string]string)
 			return false, fmt.Sprintf("diff (-want +got):\n%s\nFRR holds:\n%s", diff, last)
 		}
 		for p, r := range routes {
-			if !r.Valid || r.RD != "10.0.0.3:4001" || r.VNI != "4001" {
+			if !r.Valid || r.RD != workerRD(r.GatewayIP) || r.VNI != "4001" {
 				return false, fmt.Sprintf("%s: %+v", p, r)
 			}
 		}
@@ -90,9 +90,9 @@ func TestWorkersToFRRFabric(t *testing.T) {
 		tp.tshark.Interrupt()
 		for prefix, gw := range allRoutes {
 			d := decoded[prefix]
-			if d.RD != "10.0.0.3:4001" || d.GatewayIP != gw || d.Label() != 4001 || d.NextHop != "10.0.0.3" {
-				t.Errorf("%s: decoded RD %s GW %s label %d next hop %s; want 10.0.0.3:4001 %s 4001 10.0.0.3",
-					prefix, d.RD, d.GatewayIP, d.Label(), d.NextHop, gw)
+			if d.RD != workerRD(gw) || d.GatewayIP != gw || d.Label() != 4001 || d.NextHop != "10.0.0.3" {
+				t.Errorf("%s: decoded RD %s GW %s label %d next hop %s; want %s %s 4001 10.0.0.3",
+					prefix, d.RD, d.GatewayIP, d.Label(), d.NextHop, workerRD(gw), gw)
 			}
 			if !cmp.Equal(d.RouteTargets, []string{"65000:4001"}) || !strings.HasPrefix(d.Tunnel, "VXLAN") {
 				t.Errorf("%s: decoded route targets %v tunnel %q; want [65000:4001] VXLAN", prefix, d.RouteTargets, d.Tunnel)
