@@ -18,6 +18,8 @@ type Config struct {
 	VRFDir   string // resolved against the global file's directory
 	Metrics  string // host:port of /metrics; empty turns it off
 	LogLevel slog.Level
+	// LogFormat is "text" (logfmt, the default) or "json"; read at start.
+	LogFormat string
 	// StateDir holds what survives a restart: the workers that were up, so
 	// that a restarted t5gwd knows it is restarting and whom to wait for.
 	StateDir        string

@@ -152,6 +152,8 @@ func TestBadInput(t *testing.T) {
 			[]string{"blue.yaml: rd: the default <router-id>:<l3vni> cannot hold l3vni 100000"}},
 		{"install-routes without a device", goodGlobal, map[string]string{"blue.yaml": goodVRF + "install-routes: true\n"},
 			[]string{`install-routes: "true" needs device`}},
+		{"bad log format", goodGlobal + "log-format: xml\n", map[string]string{"blue.yaml": goodVRF},
+			[]string{`log-format: "xml" is not text or json`}},
 		{"bad label", goodGlobal, map[string]string{"blue.yaml": goodVRF + "label: vni\n"},
 			[]string{`label: "vni" is not l3vni or zero`}},
 		{"bad paths, unresolved and origin", goodGlobal, map[string]string{"blue.yaml": goodVRF + "paths: all\nunresolved: drop\norigin: bgp\n"},

@@ -131,6 +131,14 @@ func (c *Config) global(raw rawGlobal, p *problems) {
 		}
 		c.Metrics = raw.Metrics
 	}
+	switch raw.LogFormat {
+	case "", "text":
+		c.LogFormat = "text"
+	case "json":
+		c.LogFormat = "json"
+	default:
+		p.add(f, "log-format", raw.LogFormat, "is not text or json")
+	}
 	if raw.LogLevel != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(raw.LogLevel)); err != nil {
 			p.add(f, "log-level", raw.LogLevel, "is not one of debug, info, warn, error")

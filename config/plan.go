@@ -19,7 +19,9 @@ type Plan struct {
 	Fabric   FabricPlan
 	Metrics  bool // the /metrics listener moves
 	LogLevel bool
-	VRFs     []VRFPlan // by name; unchanged VRFs are left out
+	// LogFormat: log-format changed, which takes effect at the next start.
+	LogFormat bool
+	VRFs      []VRFPlan // by name; unchanged VRFs are left out
 }
 
 // FabricPlan is what changes on the fabric speaker.
@@ -73,7 +75,7 @@ type PeerPlan struct {
 
 // Empty tells whether the plan changes nothing.
 func (p Plan) Empty() bool {
-	return p.Restart == "" && p.Fabric.empty() && !p.Metrics && !p.LogLevel && len(p.VRFs) == 0
+	return p.Restart == "" && p.Fabric.empty() && !p.Metrics && !p.LogLevel && !p.LogFormat && len(p.VRFs) == 0
 }
 
 func (f FabricPlan) empty() bool {
@@ -95,6 +97,7 @@ func Diff(running, next *Config) Plan {
 	}
 	p.Metrics = running.Metrics != next.Metrics
 	p.LogLevel = running.LogLevel != next.LogLevel
+	p.LogFormat = running.LogFormat != next.LogFormat
 	p.Fabric = diffFabric(running, next)
 
 	old := map[string]VRF{}
@@ -322,6 +325,9 @@ func (p Plan) Steps() []string {
 	}
 	if p.LogLevel {
 		add("log-level: change")
+	}
+	if p.LogFormat {
+		add("log-format: takes effect at the next start")
 	}
 	for _, v := range p.VRFs {
 		switch v.Op {

@@ -4,13 +4,14 @@ package config
 // validator, not the decoder, reads each value and says what is wrong with it.
 
 type rawGlobal struct {
-	RouterID string    `mapstructure:"router-id"`
-	ASN      string    `mapstructure:"asn"`
-	VTEPIP   string    `mapstructure:"vtep-ip"`
-	Fabric   rawFabric `mapstructure:"fabric"`
-	VRFDir   string    `mapstructure:"vrf-dir"`
-	Metrics  string    `mapstructure:"metrics"`
-	LogLevel string    `mapstructure:"log-level"`
+	RouterID  string    `mapstructure:"router-id"`
+	ASN       string    `mapstructure:"asn"`
+	VTEPIP    string    `mapstructure:"vtep-ip"`
+	Fabric    rawFabric `mapstructure:"fabric"`
+	VRFDir    string    `mapstructure:"vrf-dir"`
+	Metrics   string    `mapstructure:"metrics"`
+	LogLevel  string    `mapstructure:"log-level"`
+	LogFormat string    `mapstructure:"log-format"`
 
 	StateDir         string             `mapstructure:"state-dir"`
 	GracefulRestart  rawGracefulRestart `mapstructure:"graceful-restart"`

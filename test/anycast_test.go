@@ -136,6 +136,15 @@ func TestAnycastAndFabricAwareness(t *testing.T) {
 			}
 		}
 		expectRoute(t, l3, "10.244.2.0/24", "192.168.10.12", "br100")
+		// A bridge that loses the port with the lowest MAC takes another MAC,
+		// and the kernel flushes its neighbours: l2 may have forgotten w1.
+		lab.WaitFor(t, "l2 still reaches w1", wait, func() (bool, string) { return pings(l2, "192.168.10.11", 1), "" })
+		for _, gw := range gws {
+			lab.WaitFor(t, gw.Name+" sees w1 behind l2", wait, func() (bool, string) {
+				v, last := gatewaysOf(gw)
+				return v["192.168.10.11"].Resolved && v["192.168.10.11"].VTEP == "10.0.0.12", last
+			})
+		}
 	})
 
 	// The service address, on both workers, announced by both.

@@ -131,6 +131,21 @@ func (l *locator) FabricPeer(peer netip.Addr, up bool) {
 	l.stale[peer] = time.AfterFunc(rib.StalePathTime, func() { l.sweep(peer) })
 }
 
+// sessionsEnded says every fabric session has ended without the speaker
+// saying so (it was stopped to start another): each peer's routes are kept
+// stale as for a session that ended.
+func (l *locator) sessionsEnded() {
+	l.mu.Lock()
+	var peers []netip.Addr
+	for p := range l.up {
+		peers = append(peers, p)
+	}
+	l.mu.Unlock()
+	for _, p := range peers {
+		l.FabricPeer(p, false)
+	}
+}
+
 // FabricEndOfRIB implements bgp.MACIPSink.
 func (l *locator) FabricEndOfRIB(peer netip.Addr) {
 	l.sweep(peer)

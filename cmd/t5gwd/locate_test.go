@@ -67,6 +67,20 @@ func TestLocatorFollowsTheFabric(t *testing.T) {
 		t.Errorf("after the reflector's End-of-RIB: w1 %+v, w2 %+v; want w1 behind 10.0.0.14, w2 gone", loc, l.Lookup(w2))
 	}
 
+	// The fabric speaker is replaced: what the new one does not get again
+	// goes at the End-of-RIB.
+	l.MACIPs([]resolve.MACIP{macip(w2, "10.0.0.12")}, nil)
+	l.sessionsEnded()
+	l.FabricPeer(rr, true)
+	l.MACIPs([]resolve.MACIP{macip(w1, "10.0.0.14")}, nil)
+	if !l.Lookup(w2).Resolved {
+		t.Error("w2 unresolved before the new session's End-of-RIB")
+	}
+	l.FabricEndOfRIB(rr)
+	if l.Lookup(w2).Resolved || !l.Lookup(w1).Resolved {
+		t.Errorf("after the new session's End-of-RIB: w1 %+v, w2 %+v; want w1 only", l.Lookup(w1), l.Lookup(w2))
+	}
+
 	// A withdrawal; a watch that no longer holds w1.
 	l.MACIPs(nil, []resolve.MACIP{macip(w1, "10.0.0.14")})
 	if l.Lookup(w1).Resolved {

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -40,8 +41,20 @@ func run(ctx context.Context, args []string, stderr io.Writer, sigs <-chan os.Si
 	check := fs.String("check-config", "", "validate the config `file` and its VRF files, then exit")
 	stateDir := fs.String("state-dir", "", "keep the restart state in `dir` (overrides the config's state-dir)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file`")
+	showVersion := fs.Bool("version", false, "print t5gwd's version, GoBGP's and Go's, then exit")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // the usage is printed: asking for it is no failure
+		}
 		return err
+	}
+	if *showVersion {
+		fmt.Fprintln(stderr, versionText())
+		return nil
 	}
 	if *check != "" {
 		c, err := config.Load(*check)
@@ -75,7 +88,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, sigs <-chan os.Si
 	}
 	level := new(slog.LevelVar)
 	level.Set(c.LogLevel)
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log := slog.New(logHandler(c.LogFormat, stderr, level))
 
 	d, err := startDaemon(ctx, c, log, level)
 	if err != nil {
@@ -127,4 +140,15 @@ func run(ctx context.Context, args []string, stderr io.Writer, sigs <-chan os.Si
 			d.saveState()
 		}
 	}
+}
+
+// logHandler writes logs as logfmt text, or one JSON object per line with
+// format json; the keys are the same either way (vrf, worker, peer,
+// prefix, reason, ...).
+func logHandler(format string, w io.Writer, level slog.Leveler) slog.Handler {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.NewJSONHandler(w, opts)
+	}
+	return slog.NewTextHandler(w, opts)
 }

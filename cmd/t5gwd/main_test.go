@@ -289,3 +289,29 @@ func TestRestartThatCannotStartGoesBack(t *testing.T) {
 		t.Errorf("log does not say it restarted and went back:\n%s", logs.String())
 	}
 }
+
+// TestHelpAndVersion: --help and --version exit 0 with text a person can
+// start from; an unknown flag is an error.
+func TestHelpAndVersion(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string
+		ok   bool
+	}{
+		{[]string{"--help"}, []string{"Usage: t5gwd", "--check-config", "SIGHUP", "-state-dir"}, true},
+		{[]string{"-h"}, []string{"Usage: t5gwd"}, true},
+		{[]string{"--version"}, []string{"t5gwd ", "GoBGP v4.", "go1."}, true},
+		{[]string{"--bogus"}, []string{"flag provided but not defined"}, false},
+	} {
+		var out syncBuffer
+		err := run(context.Background(), tc.args, &out, nil)
+		if (err == nil) != tc.ok {
+			t.Errorf("%v: err %v, want ok %v", tc.args, err, tc.ok)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("%v: output lacks %q:\n%s", tc.args, w, out.String())
+			}
+		}
+	}
+}

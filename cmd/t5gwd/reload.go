@@ -98,6 +98,7 @@ func (d *daemon) restartFabric(ctx context.Context, running, next *config.Config
 	old, connected := d.fabric, d.connected
 	d.mu.Unlock()
 	old.Stop(true)
+	d.where.sessionsEnded()
 	fabric, err := bgp.NewFabric(ctx, d.fabricOptions(next))
 	if err != nil {
 		var back error
