@@ -20,6 +20,8 @@ type Config struct {
 	LogLevel slog.Level
 	// LogFormat is "text" (logfmt, the default) or "json"; read at start.
 	LogFormat string
+	// API is the local API t5gwctl talks to; read at start.
+	API API
 	// StateDir holds what survives a restart: the workers that were up, so
 	// that a restarted t5gwd knows it is restarting and whom to wait for.
 	StateDir        string
@@ -165,3 +167,13 @@ func (c *Config) AddPath() bool {
 	}
 	return false
 }
+
+// API is where t5gwd serves its local API: a unix socket (empty: off) that
+// root, and the members of Group when set, may use.
+type API struct {
+	Socket string
+	Group  string
+}
+
+// DefaultAPISocket is where the local API listens unless the config says.
+const DefaultAPISocket = "/run/t5gw/t5gwd.sock"

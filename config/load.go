@@ -131,6 +131,13 @@ func (c *Config) global(raw rawGlobal, p *problems) {
 		}
 		c.Metrics = raw.Metrics
 	}
+	c.API = API{Socket: DefaultAPISocket, Group: raw.API.Group}
+	if raw.API.Socket != nil {
+		c.API.Socket = *raw.API.Socket
+		if c.API.Socket != "" && !filepath.IsAbs(c.API.Socket) {
+			p.add(f, "api.socket", c.API.Socket, "is not an absolute path (empty turns the API off)")
+		}
+	}
 	switch raw.LogFormat {
 	case "", "text":
 		c.LogFormat = "text"

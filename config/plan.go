@@ -19,8 +19,9 @@ type Plan struct {
 	Fabric   FabricPlan
 	Metrics  bool // the /metrics listener moves
 	LogLevel bool
-	// LogFormat: log-format changed, which takes effect at the next start.
-	LogFormat bool
+	// LogFormat and API: log-format or api changed, which take effect at
+	// the next start.
+	LogFormat, API bool
 	VRFs      []VRFPlan // by name; unchanged VRFs are left out
 }
 
@@ -75,7 +76,7 @@ type PeerPlan struct {
 
 // Empty tells whether the plan changes nothing.
 func (p Plan) Empty() bool {
-	return p.Restart == "" && p.Fabric.empty() && !p.Metrics && !p.LogLevel && !p.LogFormat && len(p.VRFs) == 0
+	return p.Restart == "" && p.Fabric.empty() && !p.Metrics && !p.LogLevel && !p.LogFormat && !p.API && len(p.VRFs) == 0
 }
 
 func (f FabricPlan) empty() bool {
@@ -98,6 +99,7 @@ func Diff(running, next *Config) Plan {
 	p.Metrics = running.Metrics != next.Metrics
 	p.LogLevel = running.LogLevel != next.LogLevel
 	p.LogFormat = running.LogFormat != next.LogFormat
+	p.API = running.API != next.API
 	p.Fabric = diffFabric(running, next)
 
 	old := map[string]VRF{}
@@ -328,6 +330,9 @@ func (p Plan) Steps() []string {
 	}
 	if p.LogFormat {
 		add("log-format: takes effect at the next start")
+	}
+	if p.API {
+		add("api: takes effect at the next start")
 	}
 	for _, v := range p.VRFs {
 		switch v.Op {

@@ -114,8 +114,8 @@ func TestDiff(t *testing.T) {
 			planVRF + "paths: best\nunresolved: fallback\nrouter-mac: 02:00:00:00:40:01\norigin: keep\n", "",
 			[]string{"vrf blue: translate again: paths, unresolved, router-mac, origin"}},
 		{"worker-wait and state-dir are read at the next start", planGlobal + "graceful-restart: {worker-wait: 10s}\nstate-dir: /tmp/x\n", planVRF, "", nil},
-		{"log-format waits for the next start", planGlobal + "log-format: json\n", planVRF, "",
-			[]string{"log-format: takes effect at the next start"}},
+		{"log-format and api wait for the next start", planGlobal + "log-format: json\napi: {socket: /run/x.sock, group: adm}\n", planVRF, "",
+			[]string{"log-format: takes effect at the next start", "api: takes effect at the next start"}},
 		{"metrics and log level", edit(planGlobal, "metrics: 127.0.0.1:9179", "metrics: 127.0.0.1:9180") + "log-level: debug\n", planVRF, "",
 			[]string{"metrics: move the listener", "log-level: change"}},
 	}

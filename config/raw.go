@@ -12,6 +12,7 @@ type rawGlobal struct {
 	Metrics   string    `mapstructure:"metrics"`
 	LogLevel  string    `mapstructure:"log-level"`
 	LogFormat string    `mapstructure:"log-format"`
+	API       rawAPI    `mapstructure:"api"`
 
 	StateDir         string             `mapstructure:"state-dir"`
 	GracefulRestart  rawGracefulRestart `mapstructure:"graceful-restart"`
@@ -91,4 +92,9 @@ type rawPeer struct {
 	Passive     string    `mapstructure:"passive"`
 	Timers      rawTimers `mapstructure:"timers"`
 	BFD         string    `mapstructure:"bfd"`
+}
+
+type rawAPI struct {
+	Socket *string `mapstructure:"socket"`
+	Group  string  `mapstructure:"group"`
 }

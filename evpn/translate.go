@@ -231,10 +231,28 @@ func Admit(vrf VRF, r Route) error {
 }
 
 func accepted(rules []PrefixRule, p netip.Prefix) bool {
+	_, ok := AcceptedBy(rules, p)
+	return ok
+}
+
+// AcceptedBy returns the first of rules that admits p.
+func AcceptedBy(rules []PrefixRule, p netip.Prefix) (PrefixRule, bool) {
 	for _, rule := range rules {
 		if rule.Admits(p) {
-			return true
+			return rule, true
 		}
 	}
-	return false
+	return PrefixRule{}, false
+}
+
+// String gives the rule as the config writes it: "10.244.0.0/16 le 32".
+func (r PrefixRule) String() string {
+	s := r.Prefix.String()
+	if r.GE > r.Prefix.Bits() {
+		s += fmt.Sprintf(" ge %d", r.GE)
+	}
+	if r.LE > r.Prefix.Bits() {
+		s += fmt.Sprintf(" le %d", r.LE)
+	}
+	return s
 }

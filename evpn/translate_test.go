@@ -252,3 +252,24 @@ func TestType5EncodingFollowsEqual(t *testing.T) {
 		}
 	}
 }
+
+func TestPrefixRuleStringAndAcceptedBy(t *testing.T) {
+	p := netip.MustParsePrefix
+	rules := []PrefixRule{
+		{Prefix: p("10.244.0.0/16"), GE: 16, LE: 32},
+		{Prefix: p("10.96.0.0/12"), GE: 24, LE: 32},
+		{Prefix: p("10.0.0.0/8"), GE: 8, LE: 8},
+	}
+	for i, want := range []string{"10.244.0.0/16 le 32", "10.96.0.0/12 ge 24 le 32", "10.0.0.0/8"} {
+		if got := rules[i].String(); got != want {
+			t.Errorf("rule %d: %q, want %q", i, got, want)
+		}
+	}
+	for prefix, want := range map[string]string{"10.244.1.0/24": "10.244.0.0/16 le 32", "10.96.0.10/32": "10.96.0.0/12 ge 24 le 32",
+		"10.0.0.0/8": "10.0.0.0/8", "10.96.0.0/16": ""} {
+		r, ok := AcceptedBy(rules, p(prefix))
+		if got := map[bool]string{true: r.String(), false: ""}[ok]; got != want {
+			t.Errorf("%s accepted by %q, want %q", prefix, got, want)
+		}
+	}
+}

@@ -64,7 +64,7 @@ func newTopo(t *testing.T) *topo {
 
 	tp.gw.Write("vrfs.d/blue.yaml", labFile(t, "gw/vrfs.d/blue.yaml"))
 	cfg := tp.gw.Write("t5gw.yaml", labFile(t, "gw/t5gw.yaml"))
-	tp.t5gwd = tp.gw.Start("t5gwd", t5gwd, "--config", cfg)
+	tp.t5gwd = tp.gw.Start("t5gwd", t5gwd, "--config", cfg, "--api-socket", tp.apiSocket())
 	lab.WaitFor(t, "fabric session up", 30*time.Second, func() (bool, string) {
 		m := tp.metrics(t)
 		return m["t5gw_fabric_sessions_up"] == 1, tp.t5gwd.Tail(10)
@@ -95,4 +95,12 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// apiSocket is where the lab's t5gwd serves its local API.
+func (tp *topo) apiSocket() string { return filepath.Join(tp.gw.Dir, "t5gwd.sock") }
+
+// ctl runs t5gwctl against the lab's t5gwd.
+func (tp *topo) ctl(args ...string) (string, error) {
+	return tp.gw.Output(append([]string{t5gwctl, "--socket", tp.apiSocket()}, args...)...)
 }

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/t5gw/t5gw/cmd/t5gwd/api"
 	"github.com/t5gw/t5gw/config"
 )
 
@@ -41,6 +42,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, sigs <-chan os.Si
 	check := fs.String("check-config", "", "validate the config `file` and its VRF files, then exit")
 	stateDir := fs.String("state-dir", "", "keep the restart state in `dir` (overrides the config's state-dir)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file`")
+	apiSocketFlag := fs.String("api-socket", "", "serve the local API (t5gwctl) on this unix `socket` (overrides the config's api.socket)")
 	showVersion := fs.Bool("version", false, "print t5gwd's version, GoBGP's and Go's, then exit")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
@@ -104,13 +106,30 @@ func run(ctx context.Context, args []string, stderr io.Writer, sigs <-chan os.Si
 		changed = watch.changed
 	}
 	log.Info("t5gwd running", "config", *path, "vrfs", len(c.VRFs), "router-id", c.RouterID)
-	reload := func(why string) {
-		log.Info("reloading the config", "on", why)
-		d.reload(ctx, load)
+	reload := func(why string, dryRun bool) api.Reload {
+		if !dryRun {
+			log.Info("reloading the config", "on", why)
+		}
+		res := d.reload(ctx, load, dryRun)
 		if watch != nil {
 			d.mu.Lock()
 			watch.follow(d.cfg.VRFDir)
 			d.mu.Unlock()
+		}
+		return res
+	}
+	apiSocket := c.API.Socket
+	if *apiSocketFlag != "" {
+		apiSocket = *apiSocketFlag
+	}
+	reloads := make(chan reloadRequest)
+	if apiSocket != "" {
+		stopAPI, err := d.serveAPI(apiSocket, c.API.Group, reloads)
+		if err != nil {
+			log.Error("local API off: t5gwctl cannot reach this t5gwd", "err", err)
+		} else {
+			defer stopAPI()
+			log.Info("local API listening", "socket", apiSocket, "group", c.API.Group)
 		}
 	}
 	saveRDs := time.NewTicker(rdsSaveEvery)
@@ -130,10 +149,12 @@ func run(ctx context.Context, args []string, stderr io.Writer, sigs <-chan os.Si
 				d.stop(false)
 				return nil
 			default:
-				reload("SIGHUP")
+				reload("SIGHUP", false)
 			}
 		case <-changed:
-			reload("a changed config file")
+			reload("a changed config file", false)
+		case req := <-reloads:
+			req.reply <- reload("t5gwctl reload", req.dryRun)
 		case <-d.workersBack:
 			d.connect(ctx)
 		case <-d.workersChanged:

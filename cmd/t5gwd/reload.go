@@ -5,28 +5,39 @@ import (
 	"fmt"
 
 	"github.com/t5gw/t5gw/bgp"
+	"github.com/t5gw/t5gw/cmd/t5gwd/api"
 	"github.com/t5gw/t5gw/config"
 )
 
 // reload reads the config again and applies what changed. A config with
 // any error is refused whole: the running one stays and every problem is
-// logged, naming file, field and value.
-func (d *daemon) reload(ctx context.Context, load func() (*config.Config, error)) {
+// logged, naming file, field and value. With dryRun it only says what it
+// would do. It returns the plan's steps and how it went, for t5gwctl.
+func (d *daemon) reload(ctx context.Context, load func() (*config.Config, error), dryRun bool) api.Reload {
+	res := api.Reload{DryRun: dryRun, Steps: []string{}}
 	next, err := load()
 	if err != nil {
-		d.metrics.reload(false)
-		d.log.Error("reload refused; the running config stays", "err", err)
-		return
+		res.Error = "the config is refused; the running one stays:\n" + err.Error()
+		if !dryRun {
+			d.metrics.reload(false)
+			d.log.Error("reload refused; the running config stays", "err", err)
+		}
+		return res
 	}
 	d.mu.Lock()
 	running := d.cfg
 	d.mu.Unlock()
 	plan := config.Diff(running, next)
+	res.Steps = append(res.Steps, plan.Steps()...)
+	if dryRun {
+		return res
+	}
 	if plan.Empty() {
 		d.setConfig(next)
 		d.metrics.reload(true)
 		d.log.Info("reload: nothing changed")
-		return
+		res.Applied = true
+		return res
 	}
 	for _, step := range plan.Steps() {
 		d.log.Info("reload", "step", step)
@@ -34,10 +45,13 @@ func (d *daemon) reload(ctx context.Context, load func() (*config.Config, error)
 	if err := d.apply(ctx, plan, next); err != nil {
 		d.metrics.reload(false)
 		d.log.Error("reload failed; the running config stays", "err", err)
-		return
+		res.Error = err.Error()
+		return res
 	}
 	d.metrics.reload(true)
 	d.log.Info("reload done")
+	res.Applied = true
+	return res
 }
 
 func (d *daemon) setConfig(c *config.Config) {

@@ -24,6 +24,7 @@ type event struct {
 	kernel    Fabric        // eventKernel
 	flushed   chan struct{} // eventFlush
 	located   []netip.Addr  // eventLocated
+	query     func()        // eventQuery
 }
 
 type eventKind uint8
@@ -38,6 +39,7 @@ const (
 	eventResync
 	eventFlush
 	eventLocated
+	eventQuery
 )
 
 // StalePathTime bounds how long a restarted worker's stale routes wait for
@@ -298,6 +300,8 @@ func (v *VRF) apply(ev event) {
 		v.table.MarkDirty(v.table.Prefixes())
 	case eventFlush:
 		v.flushed = append(v.flushed, ev.flushed)
+	case eventQuery:
+		ev.query()
 	case eventLocated:
 		v.table.gatewaysChanged = true // look again at every gateway IP
 		if v.table.vrf.Unresolved == evpn.UnresolvedAdvertise {

@@ -102,23 +102,32 @@ func (n *Node) GoBGP(args ...string) (string, error) {
 
 // BuildT5gwd builds the daemon from the repository at repo into dir and
 // returns its path.
-func BuildT5gwd(repo, dir string) (string, error) {
-	out := filepath.Join(dir, "t5gwd")
-	cmd := exec.Command("go", "build", "-o", out, "./cmd/t5gwd")
+func BuildT5gwd(repo, dir string) (string, error) { return build(repo, dir, "t5gwd") }
+
+// build builds the command cmd/<name> of the repository at repo into dir.
+func build(repo, dir, name string) (string, error) {
+	out := filepath.Join(dir, name)
+	cmd := exec.Command("go", "build", "-o", out, "./cmd/"+name)
 	cmd.Dir = repo
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building t5gwd: %v\n%s", err, b)
+		return "", fmt.Errorf("building %s: %v\n%s", name, err, b)
 	}
 	return out, nil
 }
 
 // RunWithT5gwd is the body of a TestMain whose tests need the daemon: it
-// builds t5gwd from the repository at repo into a temporary directory, sets
-// *bin to its path, runs the tests and returns their exit code.
-func RunWithT5gwd(m *testing.M, repo string, bin *string) int {
+// builds t5gwd (and, with ctl, t5gwctl) from the repository at repo into a
+// temporary directory, sets *bin (and *ctl) to its path, runs the tests and
+// returns their exit code.
+func RunWithT5gwd(m *testing.M, repo string, bin *string, ctl ...*string) int {
 	dir, err := os.MkdirTemp("", "t5gwd-bin-")
 	if err == nil {
 		*bin, err = BuildT5gwd(repo, dir)
+	}
+	for _, c := range ctl {
+		if err == nil {
+			*c, err = build(repo, dir, "t5gwctl")
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
