@@ -22,7 +22,7 @@ type Plan struct {
 	// LogFormat and API: log-format or api changed, which take effect at
 	// the next start.
 	LogFormat, API bool
-	VRFs      []VRFPlan // by name; unchanged VRFs are left out
+	VRFs           []VRFPlan // by name; unchanged VRFs are left out
 }
 
 // FabricPlan is what changes on the fabric speaker.
