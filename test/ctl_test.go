@@ -122,6 +122,15 @@ func TestCtlExplainsRoutes(t *testing.T) {
 			}
 			t.Logf("gw# t5gwctl %s\n%s", strings.Join(c.args, " "), out)
 		}
+		// GoBGP's own collector, per worker session, next to t5gw's.
+		found := false
+		for series, v := range tp.metrics(t) {
+			found = found || strings.HasPrefix(series, "bgp_peer_state{") && strings.Contains(series, `peer="192.168.10.11"`) &&
+				strings.Contains(series, `speaker="vrf/blue"`) && v > 0
+		}
+		if !found {
+			t.Error(`no bgp_peer_state{peer="192.168.10.11",speaker="vrf/blue"} in t5gwd's metrics`)
+		}
 		out, err := tp.ctl("--json", "workers")
 		var ws []api.Worker
 		if err != nil || json.Unmarshal([]byte(out), &ws) != nil || len(ws) < 3 {

@@ -86,6 +86,7 @@ func (d *daemon) start(ctx context.Context, c *config.Config) error {
 	if err != nil {
 		return err
 	}
+	d.metrics.setSpeaker("fabric", fabric.Collector())
 	d.link.set(fabric)
 	d.mu.Lock()
 	d.cfg, d.fabric, d.connected, d.restarting, d.saved = c, fabric, false, restarting, state
@@ -303,12 +304,20 @@ func (d *daemon) tenantSettings(c *config.Config, v config.VRF, plan config.VRFP
 	if v6 {
 		fams |= evpn.IPv6
 	}
-	return tenantSettings{vrf: v, evpn: c.EVPN(v), plan: plan, rds: d.rds, where: d.where, workers: bgp.WorkersOptions{
-		VRF: v.Name, RouterID: c.RouterID, ASN: v.Workers.ASN, Listen: v.Workers.Listen, Port: v.Workers.Port,
-		Device: v.Device, Families: fams, Peers: v.Workers.Peers,
-		MaxPrefixes: v.Workers.MaxPrefixes, MaxPrefixesRestart: v.Workers.MaxPrefixesRestart,
-		GracefulRestart: v.Workers.GracefulRestart, Log: d.log, SessionsChanged: d.notifyWorkersChanged,
-	}}
+	return tenantSettings{vrf: v, evpn: c.EVPN(v), plan: plan, rds: d.rds, where: d.where,
+		speaker: func(vrf string, w *bgp.Workers) {
+			if w == nil {
+				d.metrics.setSpeaker("vrf/"+vrf, nil)
+			} else {
+				d.metrics.setSpeaker("vrf/"+vrf, w.Collector())
+			}
+		},
+		reconciled: d.metrics.observeReconcile(v.Name), workers: bgp.WorkersOptions{
+			VRF: v.Name, RouterID: c.RouterID, ASN: v.Workers.ASN, Listen: v.Workers.Listen, Port: v.Workers.Port,
+			Device: v.Device, Families: fams, Peers: v.Workers.Peers,
+			MaxPrefixes: v.Workers.MaxPrefixes, MaxPrefixesRestart: v.Workers.MaxPrefixesRestart,
+			GracefulRestart: v.Workers.GracefulRestart, Log: d.log, SessionsChanged: d.notifyWorkersChanged,
+		}}
 }
 
 func (d *daemon) fabricOptions(c *config.Config) bgp.FabricOptions {

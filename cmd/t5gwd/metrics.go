@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -20,6 +22,12 @@ type metrics struct {
 	reg *prometheus.Registry
 
 	reloadOK, reloadFailed atomic.Uint64
+
+	// reconcile is how long each VRF takes to bring the fabric in line.
+	reconcile *prometheus.HistogramVec
+
+	mu       sync.Mutex
+	speakers map[string]prometheus.Collector // GoBGP's collectors, by speaker
 
 	fabricUp, workersUp, received, advertised, refused, refusals, cutoffs, reloads, updates,
 	stale, downs, running, ready, gateways, unresolved, moves, hosts *prometheus.Desc
@@ -64,9 +72,16 @@ func newMetrics(d *daemon) *metrics {
 		ready: prometheus.NewDesc("t5gw_ready",
 			"1 when t5gwd does its whole job (as /readyz says), else 0.", nil, nil),
 	}
+	m.speakers = map[string]prometheus.Collector{}
+	m.reconcile = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "t5gw_vrf_reconcile_duration_seconds",
+		Help: "Time a VRF takes to bring the fabric (and the kernel) in line with a batch of changes.",
+		// 100 µs to 10 s: one change is sub-millisecond, a full table seconds.
+		Buckets: prometheus.ExponentialBuckets(0.0001, 4, 9),
+	}, []string{"vrf"})
 	// The Go runtime's and the process's own figures (go_*, process_*):
 	// memory is what an operator of a large VRF watches first.
-	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), m)
+	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), m, m.reconcile)
 	return m
 }
 
@@ -85,6 +100,28 @@ func (m *metrics) handler(ready func() (bool, string)) http.Handler {
 		fmt.Fprintln(w, why)
 	})
 	return mux
+}
+
+// setSpeaker exposes GoBGP's own collector of a speaker (c nil: the
+// speaker stopped), its series labelled speaker="fabric" or
+// speaker="vrf/<name>".
+func (m *metrics) setSpeaker(name string, c prometheus.Collector) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	reg := prometheus.WrapRegistererWith(prometheus.Labels{"speaker": name}, m.reg)
+	if old := m.speakers[name]; old != nil {
+		reg.Unregister(old)
+		delete(m.speakers, name)
+	}
+	if c != nil && reg.Register(c) == nil {
+		m.speakers[name] = c
+	}
+}
+
+// observeReconcile records how long one reconcile of vrf took.
+func (m *metrics) observeReconcile(vrf string) func(time.Duration) {
+	h := m.reconcile.WithLabelValues(vrf)
+	return func(d time.Duration) { h.Observe(d.Seconds()) }
 }
 
 func (m *metrics) reload(ok bool) {

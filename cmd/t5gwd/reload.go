@@ -123,6 +123,7 @@ func (d *daemon) restartFabric(ctx context.Context, running, next *config.Config
 		next = running
 	}
 	d.link.set(fabric)
+	d.metrics.setSpeaker("fabric", fabric.Collector())
 	d.mu.Lock()
 	d.fabric = fabric
 	for _, t := range d.tenants {

@@ -60,6 +60,10 @@ type tenantSettings struct {
 	plan    config.VRFPlan
 	rds     rib.RDs     // the node's per-worker RDs
 	where   rib.Locator // where the fabric resolves gateway IPs
+	// speaker, if set, is told when the VRF's worker speaker starts (w) or
+	// stops (nil), for its metrics; reconciled, how long each reconcile took.
+	speaker    func(vrf string, w *bgp.Workers)
+	reconciled func(time.Duration)
 }
 
 // tenantStatus is a tenant's state as metrics and readiness see it.
@@ -93,7 +97,7 @@ func startTenant(ctx context.Context, s tenantSettings, fabric rib.Fabric, log *
 	ctx, cancel := context.WithCancel(ctx)
 	t := &tenant{name: s.vrf.Name, log: log.With("vrf", s.vrf.Name), settings: make(chan tenantUpdate),
 		done: make(chan struct{}), cancel: cancel, keep: make(chan bool, 1), cfg: s}
-	t.pipe = rib.NewVRF(s.evpn, fabric, log, rib.WithRDs(s.rds), rib.WithLocator(s.where))
+	t.pipe = rib.NewVRF(s.evpn, fabric, log, rib.WithRDs(s.rds), rib.WithLocator(s.where), rib.WithReconcileTime(s.reconciled))
 	t.status.pipe = t.pipe
 	go t.run(ctx)
 	return t
@@ -256,6 +260,9 @@ func (t *tenant) startWorkers() error {
 	}
 	t.workers = w
 	t.setStatus(w, nil)
+	if t.cfg.speaker != nil {
+		t.cfg.speaker(t.name, w)
+	}
 	t.log.Info("vrf started", "l3vni", t.cfg.vrf.L3VNI, "rd", t.cfg.vrf.RD, "vtep", settings.VTEP, "listen", t.cfg.vrf.Workers.Listen)
 	return nil
 }
@@ -282,6 +289,9 @@ func (t *tenant) stopWorkers(keep bool) {
 		return
 	}
 	t.workers.Stop(keep)
+	if t.cfg.speaker != nil {
+		t.cfg.speaker(t.name, nil)
+	}
 	t.mu.Lock()
 	t.status.downsBefore += t.workers.SessionDowns()
 	t.status.cutoffsBefore += t.workers.MaxPrefixHits()

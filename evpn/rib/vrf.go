@@ -90,6 +90,10 @@ type Option func(*VRF)
 // of the node shares, rather than from one of its own.
 func WithRDs(r RDs) Option { return func(v *VRF) { v.rds = r } }
 
+// WithReconcileTime makes the pipeline tell f how long each reconcile took;
+// nil is nobody.
+func WithReconcileTime(f func(time.Duration)) Option { return func(v *VRF) { v.reconciled = f } }
+
 // WithLocator makes the pipeline follow where the fabric resolves its
 // gateway IPs, for its unresolved policy, its logs and its stats.
 func WithLocator(l Locator) Option { return func(v *VRF) { v.where = l } }
@@ -105,15 +109,16 @@ type VRF struct {
 	rec    *Reconciler   // the fabric
 	others []*Reconciler // further targets, such as the kernel's VRF table
 
-	refusals map[evpn.Reason]uint64   // owned by Run
-	stale    map[netip.Addr]time.Time // owned by Run: when a worker's stale routes go
-	flushed  []chan struct{}          // owned by Run: closed after the next reconcile
-	keep     atomic.Bool              // at stop, leave the routes where they are
-	rds      RDs
-	where    Locator
-	located  map[netip.Addr]sighting // owned by Run: gateway IPs in use, as last seen
-	moves    uint64                  // owned by Run
-	synced   bool                    // owned by Run: where was synced at the last look
+	refusals   map[evpn.Reason]uint64   // owned by Run
+	stale      map[netip.Addr]time.Time // owned by Run: when a worker's stale routes go
+	flushed    []chan struct{}          // owned by Run: closed after the next reconcile
+	keep       atomic.Bool              // at stop, leave the routes where they are
+	rds        RDs
+	where      Locator
+	reconciled func(time.Duration)
+	located    map[netip.Addr]sighting // owned by Run: gateway IPs in use, as last seen
+	moves      uint64                  // owned by Run
+	synced     bool                    // owned by Run: where was synced at the last look
 
 	mu    sync.Mutex
 	stats Stats
@@ -263,6 +268,7 @@ func (v *VRF) Run(ctx context.Context) {
 			v.expireStale(time.Now())
 		}
 		v.resetExpiry(expire)
+		start := time.Now()
 		dirty := v.table.TakeDirty()
 		failed, err := v.rec.Reconcile(dirty, v.table.Desired)
 		if err != nil {
@@ -278,6 +284,9 @@ func (v *VRF) Run(ctx context.Context) {
 		if len(failed) > 0 {
 			v.table.MarkDirty(failed)
 			retry.Reset(retryAfter)
+		}
+		if v.reconciled != nil && len(dirty) > 0 {
+			v.reconciled(time.Since(start))
 		}
 		v.publish(len(failed))
 		for _, c := range v.flushed {
