@@ -2,12 +2,18 @@
 export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 
-.PHONY: all build deps demo test unit integration bench clean
+.PHONY: all build deps demo test unit integration bench deb clean
 
 all: build
 
 build:
 	$(GO) build -o bin/t5gwd ./cmd/t5gwd
+	$(GO) build -o bin/t5gwctl ./cmd/t5gwctl
+
+# The Debian package (t5gwd, t5gwctl, the systemd unit, an example config)
+# in dist/.
+deb:
+	sh cmd/t5gwd/packaging/build-deb.sh dist
 
 deps:
 	bash .ci/install
@@ -34,4 +40,4 @@ bench: deps
 	$(GO) test -run XXX -bench 'BenchmarkGateway|BenchmarkProfile|BenchmarkChurn' -benchtime 1x -timeout 90m ./test/bench/
 
 clean:
-	rm -rf bin
+	rm -rf bin dist

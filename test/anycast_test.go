@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -253,6 +254,21 @@ func TestAnycastAndFabricAwareness(t *testing.T) {
 		}
 		for _, n := range leaves {
 			expectNextHops(t, n, "10.244.100.1", "192.168.10.11", "192.168.10.12")
+		}
+	})
+
+	t.Run("t5gwctl shows where each worker is", func(t *testing.T) {
+		gw := f.n("gw")
+		sock := filepath.Join(gw.Dir, "t5gw", "t5gwd.sock") // --api-socket /run/t5gw/t5gwd.sock in the lab
+		for _, args := range [][]string{{"workers"}, {"routes"}, {"explain", "10.244.100.1"}} {
+			out, err := gw.Output(append([]string{t5gwctl, "--socket", sock}, args...)...)
+			if err != nil {
+				t.Fatalf("t5gwctl %v: %v\n%s", args, err, out)
+			}
+			t.Logf("gw# t5gwctl %s\n%s", strings.Join(args, " "), out)
+			if args[0] == "workers" && (!strings.Contains(out, "behind 10.0.0.14") || !strings.Contains(out, "behind 10.0.0.12")) {
+				t.Errorf("t5gwctl workers does not place both workers:\n%s", out)
+			}
 		}
 	})
 }

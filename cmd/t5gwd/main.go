@@ -109,6 +109,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, sigs <-chan os.Si
 	reload := func(why string, dryRun bool) api.Reload {
 		if !dryRun {
 			log.Info("reloading the config", "on", why)
+			sdNotify(sdReloading())
+			defer sdNotify("READY=1")
 		}
 		res := d.reload(ctx, load, dryRun)
 		if watch != nil {
@@ -139,12 +141,14 @@ func run(ctx context.Context, args []string, stderr io.Writer, sigs <-chan os.Si
 		case <-saveRDs.C:
 			d.saveRDs()
 		case <-ctx.Done():
+			sdNotify("STOPPING=1")
 			log.Info("shutting down gracefully: fabric neighbors that do graceful restart keep t5gw's routes until it is back")
 			d.stop(true)
 			return nil
 		case s := <-sigs:
 			switch s {
 			case syscall.SIGUSR2:
+				sdNotify("STOPPING=1")
 				log.Info("shutting down for good: withdrawing every route")
 				d.stop(false)
 				return nil
@@ -157,6 +161,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, sigs <-chan os.Si
 			req.reply <- reload("t5gwctl reload", req.dryRun)
 		case <-d.workersBack:
 			d.connect(ctx)
+			sdNotify("READY=1") // running; the fabric sessions come up in their own time
 		case <-d.workersChanged:
 			d.saveState()
 		}

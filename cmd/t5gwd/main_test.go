@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -186,7 +188,8 @@ func TestMetricNames(t *testing.T) {
 	var body string
 	waitFor(t, "metrics", func() (bool, string) {
 		body = scrape(metrics)
-		return strings.Contains(body, "t5gw_vrf_routes_refused"), body
+		return strings.Contains(body, "t5gw_vrf_routes_refused") && strings.Contains(body, "bgp_peer_state{") &&
+			strings.Contains(body, "t5gw_vrf_reconcile_duration_seconds_bucket"), body
 	})
 	for _, name := range []string{"go_memstats_heap_alloc_bytes", "process_resident_memory_bytes", "process_cpu_seconds_total"} {
 		if !strings.Contains(body, "\n"+name+" ") {
@@ -322,5 +325,62 @@ func TestHelpAndVersion(t *testing.T) {
 				t.Errorf("%v: output lacks %q:\n%s", tc.args, w, out.String())
 			}
 		}
+	}
+}
+
+// metricRef finds the metric names a PromQL expression uses.
+var metricRef = regexp.MustCompile(`\b(?:t5gw|bgp|process|go)_[a-z0-9_]+\b`)
+
+// TestDashboardUsesOnlyExposedMetrics loads the Grafana dashboard and checks
+// that every metric its panels query is one a running t5gwd exposes.
+func TestDashboardUsesOnlyExposedMetrics(t *testing.T) {
+	b, err := os.ReadFile("../../docs/grafana/t5gw-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(b, &dash); err != nil {
+		t.Fatalf("the dashboard is not JSON: %v", err)
+	}
+	global, metrics := loopbackConfig(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"--config", global}, &syncBuffer{}, nil) }()
+	defer func() { cancel(); <-done }()
+	exposed := map[string]bool{}
+	waitFor(t, "metrics with a reconcile and the fabric speaker's sessions", func() (bool, string) {
+		body := scrape(metrics)
+		for _, line := range strings.Split(body, "\n") {
+			if strings.HasPrefix(line, "# TYPE ") {
+				f := strings.Fields(line)
+				exposed[f[2]] = true
+				if f[3] == "histogram" {
+					exposed[f[2]+"_bucket"], exposed[f[2]+"_sum"], exposed[f[2]+"_count"] = true, true, true
+				}
+			}
+		}
+		return exposed["t5gw_vrf_reconcile_duration_seconds"] && exposed["bgp_peer_state"], body
+	})
+	used := 0
+	for _, p := range dash.Panels {
+		if len(p.Targets) == 0 {
+			t.Errorf("panel %q queries nothing", p.Title)
+		}
+		for _, tg := range p.Targets {
+			for _, name := range metricRef.FindAllString(tg.Expr, -1) {
+				used++
+				if !exposed[name] {
+					t.Errorf("panel %q uses %s, which t5gwd does not expose", p.Title, name)
+				}
+			}
+		}
+	}
+	if used < 15 {
+		t.Errorf("the dashboard uses only %d metrics", used)
 	}
 }
