@@ -30,7 +30,7 @@ type metrics struct {
 	speakers map[string]prometheus.Collector // GoBGP's collectors, by speaker
 
 	fabricUp, workersUp, received, advertised, refused, refusals, cutoffs, reloads, updates,
-	stale, downs, running, ready, gateways, unresolved, moves, hosts *prometheus.Desc
+	stale, downs, running, ready, gateways, unresolved, moves, hosts, accepted *prometheus.Desc
 }
 
 func newMetrics(d *daemon) *metrics {
@@ -45,6 +45,8 @@ func newMetrics(d *daemon) *metrics {
 			"Worker sessions that ended, per VRF, since its worker speaker started.", []string{"vrf"}, nil),
 		received: prometheus.NewDesc("t5gw_vrf_routes_received",
 			"Routes the workers of a VRF announce now, refused ones included.", []string{"vrf"}, nil),
+		accepted: prometheus.NewDesc("t5gw_vrf_routes_accepted",
+			"Routes the workers of a VRF announce now that t5gw translates (received less refused).", []string{"vrf"}, nil),
 		stale: prometheus.NewDesc("t5gw_vrf_routes_stale",
 			"Routes of restarting workers, kept (graceful restart) until they are back.", []string{"vrf"}, nil),
 		advertised: prometheus.NewDesc("t5gw_vrf_routes_advertised",
@@ -135,7 +137,7 @@ func (m *metrics) reload(ok bool) {
 // Describe implements prometheus.Collector.
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{m.fabricUp, m.workersUp, m.downs, m.received, m.stale, m.advertised, m.refused,
-		m.refusals, m.cutoffs, m.reloads, m.updates, m.running, m.ready, m.gateways, m.unresolved, m.moves, m.hosts} {
+		m.refusals, m.cutoffs, m.reloads, m.updates, m.running, m.ready, m.gateways, m.unresolved, m.moves, m.hosts, m.accepted} {
 		ch <- d
 	}
 }
@@ -177,6 +179,11 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		counter(m.downs, float64(st.downs()), name)
 		counter(m.cutoffs, float64(st.cutoffs()), name)
 		gauge(m.received, float64(s.Received), name)
+		refused := 0
+		for _, n := range s.Refused {
+			refused += n
+		}
+		gauge(m.accepted, float64(s.Received-refused), name)
 		gauge(m.stale, float64(s.Stale), name)
 		gauge(m.advertised, float64(s.Advertised), name)
 		counter(m.updates, float64(s.Sent.Advertised), name, "advertise")
