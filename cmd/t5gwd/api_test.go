@@ -2,6 +2,7 @@ package main
 
 import (
 	"net"
+	"net/netip"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -9,6 +10,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/t5gw/t5gw/evpn"
+	"github.com/t5gw/t5gw/evpn/rib"
 )
 
 // TestAPISocketIsForRootAndItsGroup: the local API's socket is mode 0660,
@@ -62,5 +66,46 @@ func TestAPISocketIsForRootAndItsGroup(t *testing.T) {
 	l2.Close()
 	if _, err := listenAPI(filepath.Join(t.TempDir(), "x.sock"), "no-such-group-t5gw"); err == nil {
 		t.Error("an unknown group is accepted")
+	}
+}
+
+// TestExplainNamesEveryRefusal: for every reason a route can be refused,
+// explain says which, with the detail, and the accept rule when one matched.
+func TestExplainNamesEveryRefusal(t *testing.T) {
+	rule := evpn.PrefixRule{Prefix: netip.MustParsePrefix("10.244.0.0/16"), GE: 16, LE: 32}
+	rule6 := evpn.PrefixRule{Prefix: netip.MustParsePrefix("fd00:10:244::/48"), GE: 48, LE: 128}
+	vrf := evpn.VRF{Accept: []evpn.PrefixRule{rule, rule6}}
+	w4, w6 := netip.MustParseAddr("192.168.10.11"), netip.MustParseAddr("fd00::11")
+	route := func(w netip.Addr, p, nh string) evpn.Route {
+		r := evpn.Route{Worker: w, Prefix: netip.MustParsePrefix(p)}
+		if nh != "" {
+			r.NextHop = netip.MustParseAddr(nh)
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		r          evpn.Route
+		reason     evpn.Reason
+		acceptRule string
+	}{
+		{route(w4, "10.1.0.0/16", "192.168.10.11"), evpn.ReasonNotAccepted, ""},
+		{route(w4, "10.244.9.0/24", "192.168.10.99"), evpn.ReasonThirdParty, "10.244.0.0/16 le 32"},
+		{route(w4, "10.244.9.0/24", ""), evpn.ReasonNoNextHop, "10.244.0.0/16 le 32"},
+		{route(w6, "fd00:10:244:8::/64", "::ffff:192.168.10.11"), evpn.ReasonFamilyMismatch, "fd00:10:244::/48 le 128"},
+		{route(w6, "fd00:10:244:7::/64", "fe80::7"), evpn.ReasonLinkLocal, "fd00:10:244::/48 le 128"},
+	} {
+		err := evpn.Admit(vrf, tc.r)
+		ref, ok := err.(*evpn.Refusal)
+		if !ok || ref.Reason != tc.reason {
+			t.Fatalf("%v: Admit %v, want %s", tc.r.Prefix, err, tc.reason)
+		}
+		a := apiAnnouncement(rib.Announcement{Route: tc.r, Refusal: ref}, vrf, map[netip.Addr]string{tc.r.Worker: "established"})
+		if a.Accepted || a.Reason != string(tc.reason) || a.Detail != ref.Detail || a.AcceptRule != tc.acceptRule || a.Session != "established" {
+			t.Errorf("%s: %+v", tc.reason, a)
+		}
+	}
+	a := apiAnnouncement(rib.Announcement{Route: route(w4, "10.244.1.0/24", "192.168.10.11")}, vrf, nil)
+	if !a.Accepted || a.AcceptRule != "10.244.0.0/16 le 32" || a.Reason != "" || a.Session != "down" {
+		t.Errorf("accepted: %+v", a)
 	}
 }
