@@ -10,11 +10,14 @@ import (
 	"github.com/t5gw/t5gw/test/lab"
 )
 
-// TestCtlExplainsRoutes runs t5gwctl against a live t5gwd with BIRD, FRR
-// and gobgpd workers, the way an operator asks "is my worker's route in the
-// fabric, and if not, why not?": an accepted route, refused ones, an unknown
-// prefix, and the other commands.
+// TestCtlExplainsRoutes runs t5gwctl against a live t5gwd with BIRD, FRR,
+// gobgpd and ExaBGP workers, the way an operator asks "is my worker's route
+// in the fabric, and if not, why not?": an accepted route, a refused one for
+// each reason, an unknown prefix, and the other commands. (An IPv4 route
+// with next hop 0.0.0.0 never reaches t5gw: GoBGP treats the UPDATE as a
+// withdrawal, RFC 7606; the IPv6 one with :: does.)
 func TestCtlExplainsRoutes(t *testing.T) {
+	lab.Require(t, "exabgp")
 	tp := newTopo(t)
 	tp.startWorkers(t)
 	// w3 (gobgpd) also announces a prefix outside accept and one with a
@@ -27,6 +30,28 @@ func TestCtlExplainsRoutes(t *testing.T) {
 			t.Fatalf("gobgp %v: %v\n%s", args, err, out)
 		}
 	}
+	// w4: ExaBGP, which sends next hops gobgpd would not: none, IPv4-mapped
+	// for an IPv6 prefix, link-local only.
+	w4 := tp.lab.Node("w4")
+	tp.lab.Link(w4, "eth1", tp.sw, "p4")
+	tp.sw.MustRun("ip", "link", "set", "p4", "master", "br0")
+	w4.MustRun("ip", "addr", "add", "192.168.10.140/24", "dev", "eth1")
+	conf := w4.Write("exabgp.conf", `neighbor 192.168.10.3 {
+  router-id 192.168.10.140;
+  local-address 192.168.10.140;
+  local-as 65013;
+  peer-as 65000;
+  family { ipv4 unicast; ipv6 unicast; }
+  static {
+    route 10.244.4.0/24 next-hop 192.168.10.140;
+    route fd00:10:244:6::/64 next-hop ::;
+    route fd00:10:244:7::/64 next-hop fe80::7;
+    route fd00:10:244:8::/64 next-hop ::ffff:192.168.10.140;
+  }
+}
+`)
+	w4.Start("exabgp", "env", "exabgp.daemon.user=root", "exabgp.daemon.daemonize=false", "exabgp.log.destination=stdout",
+		"exabgp", conf)
 	explain := func(t *testing.T, query string) (api.Explained, string) {
 		t.Helper()
 		out, err := tp.ctl("--json", "explain", query)
@@ -40,9 +65,12 @@ func TestCtlExplainsRoutes(t *testing.T) {
 		return e, out
 	}
 	lab.WaitFor(t, "t5gw holds the refused routes", wait, func() (bool, string) {
-		a, last := explain(t, "10.1.0.0/16")
-		b, _ := explain(t, "10.244.9.0/24")
-		return len(a.Explanations) == 1 && len(b.Explanations) == 1, last
+		for _, q := range []string{"10.1.0.0/16", "10.244.9.0/24", "fd00:10:244:6::/64", "fd00:10:244:7::/64", "fd00:10:244:8::/64"} {
+			if e, last := explain(t, q); len(e.Explanations) != 1 {
+				return false, q + ":\n" + last
+			}
+		}
+		return true, ""
 	})
 	lab.WaitFor(t, "w3's route advertised", wait, func() (bool, string) {
 		e, last := explain(t, "10.244.3.0/24")
@@ -70,17 +98,20 @@ func TestCtlExplainsRoutes(t *testing.T) {
 		t.Logf("gw# t5gwctl explain 10.244.3.7\n%s", out)
 	})
 
-	for _, c := range []struct{ prefix, reason, detail string }{
-		{"10.1.0.0/16", "not-accepted", "10.1.0.0/16 is outside the accept rules"},
-		{"10.244.9.0/24", "third-party-nexthop", "10.244.9.0/24 has next hop 192.168.10.99, not the worker's address 192.168.10.130"},
+	for _, c := range []struct{ worker, prefix, reason, detail string }{
+		{"192.168.10.130", "10.1.0.0/16", "not-accepted", "10.1.0.0/16 is outside the accept rules"},
+		{"192.168.10.130", "10.244.9.0/24", "third-party-nexthop", "10.244.9.0/24 has next hop 192.168.10.99, not the worker's address 192.168.10.130"},
+		{"192.168.10.140", "fd00:10:244:6::/64", "no-nexthop", "fd00:10:244:6::/64 has next hop ::"},
+		{"192.168.10.140", "fd00:10:244:8::/64", "family-mismatch", "fd00:10:244:8::/64 has next hop ::ffff:192.168.10.140 of the other address family"},
+		{"192.168.10.140", "fd00:10:244:7::/64", "link-local-nexthop", "fd00:10:244:7::/64 has only the link-local next hop fe80::7"},
 	} {
 		t.Run("refused: "+c.reason, func(t *testing.T) {
 			e, last := explain(t, c.prefix)
 			x := e.Explanations[0]
-			i := slices.IndexFunc(x.Announcements, func(a api.Announcement) bool { return a.Worker == "192.168.10.130" })
+			i := slices.IndexFunc(x.Announcements, func(a api.Announcement) bool { return a.Worker == c.worker })
 			if i < 0 || x.Announcements[i].Accepted || x.Announcements[i].Reason != c.reason ||
 				x.Announcements[i].Detail != c.detail || len(x.Routes) != 0 {
-				t.Errorf("want w3's refused for %s (%s):\n%s", c.reason, c.detail, last)
+				t.Errorf("want %s's refused for %s (%s):\n%s", c.worker, c.reason, c.detail, last)
 			}
 			out, _ := tp.ctl("explain", c.prefix)
 			if !strings.Contains(out, "refused ("+c.reason+")") || !strings.Contains(out, "No Type-5 route") {
