@@ -225,9 +225,12 @@ func (d *daemon) apiWorker(vrf string, s bgp.Session, v rib.WorkerView) api.Work
 		}
 		w.Refused[string(reason)] = n
 	}
-	if d.where != nil {
-		loc := d.where.Lookup(s.Peer)
-		w.Gateway = &api.Gateway{Resolved: loc.Resolved, MAC: loc.MAC, Seq: loc.Seq, Synced: d.where.Synced()}
+	d.mu.Lock()
+	where := d.where
+	d.mu.Unlock()
+	if where != nil {
+		loc := where.Lookup(s.Peer)
+		w.Gateway = &api.Gateway{Resolved: loc.Resolved, MAC: loc.MAC, Seq: loc.Seq, Synced: where.Synced()}
 		if loc.VTEP.IsValid() {
 			w.Gateway.VTEP = loc.VTEP.String()
 		}
