@@ -32,7 +32,7 @@ func TestDemo(t *testing.T) {
 	show("w1 (BIRD, as Calico): what the worker announces to t5gw", out, err)
 	out, err = tp.fab.Vtysh("show bgp l2vpn evpn route type prefix")
 	show("fab (FRR 8.4): the Type-5 routes it received", out, err)
-	out, err = tp.fab.Vtysh("show bgp l2vpn evpn route type prefix json")
+	out, err = tp.fab.Vtysh("show bgp l2vpn evpn route detail type prefix json")
 	if err == nil {
 		for _, line := range strings.Split(out, ",") {
 			if strings.Contains(line, "gatewayIP") {
@@ -40,6 +40,6 @@ func TestDemo(t *testing.T) {
 			}
 		}
 	}
-	out, err = tp.gw.Output("sh", "-c", "curl -s http://127.0.0.1:9179/metrics | grep '^t5gw_' | grep -v ' 0$'")
+	out, err = tp.gw.Output("sh", "-c", "curl -s http://127.0.0.1:9179/metrics | grep '^t5gw_' | grep -v ' 0$' | grep -v _bucket")
 	show("gw (t5gwd): its metrics", out, err)
 }
