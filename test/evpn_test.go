@@ -179,7 +179,13 @@ func TestOptimalPathAndVMMove(t *testing.T) {
 			m, last := leafMAC(l3, w1mac)
 			return m.RemoteVtep == "10.0.0.14" && m.RemoteSequence >= 1, last
 		})
-		expectRoute(t, l3, "10.244.1.0/24", "192.168.10.11", "br100")
+		// l4 may still hold w1's IP as l2's (remote) when it first pings it;
+		// once l2 withdraws it, the next ping makes it l4's own, advertised.
+		lab.WaitFor(t, "l3: 10.244.1.0/24 via 192.168.10.11 dev br100 again", wait, func() (bool, string) {
+			pings(l4, "192.168.10.11", 1)
+			r, last := kernelRoute(l3, "10.244.1.0/24")
+			return r.Gateway == "192.168.10.11" && r.Dev == "br100", last
+		})
 		if out, err := l3.Vtysh("show evpn mac vni 100 mac " + w1mac); err == nil {
 			t.Logf("l3# show evpn mac vni 100 mac %s\n%s", w1mac, out)
 		}
