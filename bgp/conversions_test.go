@@ -103,8 +103,8 @@ func TestRouteReaderSharesAnUpdatesAttributes(t *testing.T) {
 			Attrs: []bgppkt.PathAttributeInterface{bgppkt.NewPathAttributeOrigin(0), as, nh, large}}
 	}
 	var rd routeReader
-	a, _ := rd.read(path("10.244.1.0/24", asPath))
-	b, _ := rd.read(path("10.244.2.0/24", asPath))
+	a, _, _ := rd.read(path("10.244.1.0/24", asPath))
+	b, _, _ := rd.read(path("10.244.2.0/24", asPath))
 	want := []evpn.ASPathSegment{{ASNs: []uint32{65011, 65100}}}
 	if fmt.Sprint(a.ASPath) != fmt.Sprint(want) || a.LargeCommunities[0] != (evpn.LargeCommunity{Global: 65011, Local1: 1, Local2: 2}) {
 		t.Fatalf("AS path %v, want %v", a.ASPath, want)
@@ -114,9 +114,43 @@ func TestRouteReaderSharesAnUpdatesAttributes(t *testing.T) {
 	}
 	other := bgppkt.NewPathAttributeAsPath([]bgppkt.AsPathParamInterface{
 		bgppkt.NewAs4PathParam(bgppkt.BGP_ASPATH_ATTR_TYPE_SET, []uint32{65012})})
-	c, _ := rd.read(path("10.244.3.0/24", other))
+	c, _, _ := rd.read(path("10.244.3.0/24", other))
 	if want := []evpn.ASPathSegment{{Set: true, ASNs: []uint32{65012}}}; fmt.Sprint(c.ASPath) != fmt.Sprint(want) {
 		t.Errorf("AS path of a later UPDATE %v, want %v", c.ASPath, want)
+	}
+}
+
+// TestRouteReaderChecks: an eBGP worker's AS path must start with its own AS
+// (enforce-first-as), an iBGP one's need not; empty COMMUNITIES and LARGE
+// COMMUNITIES make the route a withdrawal (RFC 7606 section 7.8, RFC 8092).
+func TestRouteReaderChecks(t *testing.T) {
+	nh, _ := bgppkt.NewPathAttributeNextHop(netip.MustParseAddr("192.168.1.11"))
+	path := func(peerAS uint32, asns []uint32, extra ...bgppkt.PathAttributeInterface) *apiutil.Path {
+		nlri, _ := bgppkt.NewIPAddrPrefix(netip.MustParsePrefix("10.244.1.0/24"))
+		var segs []bgppkt.AsPathParamInterface
+		if asns != nil {
+			segs = append(segs, bgppkt.NewAs4PathParam(bgppkt.BGP_ASPATH_ATTR_TYPE_SEQ, asns))
+		}
+		attrs := append([]bgppkt.PathAttributeInterface{bgppkt.NewPathAttributeOrigin(0), bgppkt.NewPathAttributeAsPath(segs), nh}, extra...)
+		return &apiutil.Path{Family: bgppkt.RF_IPv4_UC, Nlri: nlri, PeerAddress: netip.MustParseAddr("192.168.1.11"), PeerASN: peerAS, Attrs: attrs}
+	}
+	rd := routeReader{localAS: 65000}
+	for _, tc := range []struct {
+		name              string
+		p                 *apiutil.Path
+		foreign, withdraw bool
+	}{
+		{"eBGP, its own AS first", path(65011, []uint32{65011, 65100}), false, false},
+		{"eBGP, another AS first", path(65011, []uint32{65099, 65011}), true, false},
+		{"eBGP, an empty AS path", path(65011, nil), true, false},
+		{"iBGP, an empty AS path", path(65000, nil), false, false},
+		{"empty COMMUNITIES", path(65011, []uint32{65011}, bgppkt.NewPathAttributeCommunities(nil)), false, true},
+		{"empty LARGE_COMMUNITIES", path(65011, []uint32{65011}, bgppkt.NewPathAttributeLargeCommunities(nil)), false, true},
+	} {
+		r, withdrawn, ok := rd.read(tc.p)
+		if !ok || withdrawn != tc.withdraw || (!withdrawn && r.ForeignFirstAS != tc.foreign) {
+			t.Errorf("%s: withdrawn %v, foreign first AS %v; want %v, %v", tc.name, withdrawn, r.ForeignFirstAS, tc.withdraw, tc.foreign)
+		}
 	}
 }
 

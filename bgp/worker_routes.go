@@ -12,6 +12,7 @@ import (
 // that carries it: one allocation per UPDATE rather than per route, and the
 // table holds one copy. It is not safe for concurrent use.
 type routeReader struct {
+	localAS     uint32 // the AS t5gw shows workers: a worker in it is iBGP
 	asPath      *bgppkt.PathAttributeAsPath
 	segments    []evpn.ASPathSegment
 	large       *bgppkt.PathAttributeLargeCommunities
@@ -19,18 +20,19 @@ type routeReader struct {
 }
 
 // read reads a path a worker sent. ok is false for a path that is not an IPv4
-// or IPv6 unicast prefix.
-func (rd *routeReader) read(p *apiutil.Path) (r evpn.Route, ok bool) {
+// or IPv6 unicast prefix; withdrawn is true for a withdrawal, and for an
+// announcement RFC 7606 says to treat as one.
+func (rd *routeReader) read(p *apiutil.Path) (r evpn.Route, withdrawn, ok bool) {
 	if p.Family != bgppkt.RF_IPv4_UC && p.Family != bgppkt.RF_IPv6_UC {
-		return r, false
+		return r, false, false
 	}
 	pfx, ok := p.Nlri.(*bgppkt.IPAddrPrefix)
 	if !ok {
-		return r, false
+		return r, false, false
 	}
 	r = evpn.Route{Worker: p.PeerAddress.Unmap(), Prefix: pfx.Prefix}
 	if p.Withdrawal {
-		return r, true
+		return r, true, true
 	}
 	for _, a := range p.Attrs {
 		switch a := a.(type) {
@@ -48,15 +50,28 @@ func (rd *routeReader) read(p *apiutil.Path) (r evpn.Route, ok bool) {
 		case *bgppkt.PathAttributeMultiExitDisc:
 			r.MED, r.HasMED = a.Value, true
 		case *bgppkt.PathAttributeCommunities:
+			if len(a.Value) == 0 { // RFC 7606 section 7.8
+				return r, true, true
+			}
 			r.Communities = a.Value
 		case *bgppkt.PathAttributeLargeCommunities:
+			if len(a.Values) == 0 { // RFC 8092 section 5
+				return r, true, true
+			}
 			r.LargeCommunities = rd.largeOf(a)
 		}
 	}
 	if r.NextHop.IsValid() {
 		r.NextHop = r.NextHop.WithZone("")
 	}
-	return r, true
+	r.ForeignFirstAS = p.PeerASN != 0 && p.PeerASN != rd.localAS && !startsWith(r.ASPath, p.PeerASN)
+	return r, false, true
+}
+
+// startsWith tells whether an AS path starts with asn (RFC 4271 section
+// 6.3: an eBGP speaker's path starts with its own AS).
+func startsWith(path []evpn.ASPathSegment, asn uint32) bool {
+	return len(path) > 0 && !path[0].Set && len(path[0].ASNs) > 0 && path[0].ASNs[0] == asn
 }
 
 func (rd *routeReader) segmentsOf(a *bgppkt.PathAttributeAsPath) []evpn.ASPathSegment {

@@ -313,9 +313,11 @@ func (w *Workers) updates(paths []*apiutil.Path, _ time.Time) {
 	}
 	var order []netip.Addr
 	byWorker := map[netip.Addr]*batch{}
-	var reader routeReader
+	w.mu.Lock()
+	reader := routeReader{localAS: w.opts.ASN}
+	w.mu.Unlock()
 	for i, p := range paths {
-		r, ok := reader.read(p)
+		r, withdrawn, ok := reader.read(p)
 		if !ok {
 			continue
 		}
@@ -326,7 +328,7 @@ func (w *Workers) updates(paths []*apiutil.Path, _ time.Time) {
 			order = append(order, r.Worker)
 		}
 		left := len(paths) - i
-		if p.Withdrawal {
+		if withdrawn {
 			if b.withdrawn == nil {
 				b.withdrawn = make([]netip.Prefix, 0, left)
 			}

@@ -20,6 +20,10 @@ type Route struct {
 	MED              uint32
 	HasMED           bool
 	Origin           uint8 // 0 IGP, 1 EGP, 2 incomplete
+	// ForeignFirstAS says the AS path, from an eBGP worker, does not start
+	// with the worker's own AS (or is empty): the worker passes on a path it
+	// did not make, or claims another AS's.
+	ForeignFirstAS bool
 	// The small fields come last: a table holds one Route per announcement,
 	// and this order keeps it at 160 bytes instead of 168.
 }
@@ -71,7 +75,7 @@ func (r Route) ASPathLen() int {
 // Equal tells whether two routes carry the same announcement.
 func (r Route) Equal(o Route) bool {
 	return r.Worker == o.Worker && r.Prefix == o.Prefix && r.NextHop == o.NextHop &&
-		r.Origin == o.Origin && r.MED == o.MED && r.HasMED == o.HasMED &&
+		r.Origin == o.Origin && r.MED == o.MED && r.HasMED == o.HasMED && r.ForeignFirstAS == o.ForeignFirstAS &&
 		slices.EqualFunc(r.ASPath, o.ASPath, func(a, b ASPathSegment) bool {
 			return a.Set == b.Set && slices.Equal(a.ASNs, b.ASNs)
 		}) &&

@@ -3,6 +3,8 @@ package evpn
 import (
 	"fmt"
 	"net/netip"
+	"slices"
+	"strings"
 )
 
 // LabelMode says what goes into the Type-5 label field.
@@ -43,6 +45,9 @@ type VRF struct {
 	AllowThirdPartyNextHop bool
 	// GracefulShutdown marks every route for RFC 8326 graceful shutdown.
 	GracefulShutdown bool
+	// AllowForeignFirstAS accepts routes whose AS path does not start with
+	// the worker's own AS (FRR's "no bgp enforce-first-as").
+	AllowForeignFirstAS bool
 	// Paths says how many Type-5 routes a prefix gets: one per worker that
 	// announces it (the default), or one for the best worker.
 	Paths PathMode
@@ -151,10 +156,11 @@ const (
 	ReasonNoNextHop      Reason = "no-nexthop"      // missing, 0.0.0.0 or ::
 	ReasonFamilyMismatch Reason = "family-mismatch" // RFC 9136: GW IP must be in the prefix's family
 	ReasonLinkLocal      Reason = "link-local-nexthop"
+	ReasonFirstAS        Reason = "first-as" // the AS path does not start with the worker's AS
 )
 
 // Reasons lists every Reason, for metrics that start at zero.
-var Reasons = []Reason{ReasonNotAccepted, ReasonThirdParty, ReasonNoNextHop, ReasonFamilyMismatch, ReasonLinkLocal}
+var Reasons = []Reason{ReasonNotAccepted, ReasonThirdParty, ReasonNoNextHop, ReasonFamilyMismatch, ReasonLinkLocal, ReasonFirstAS}
 
 // Refusal is the error Translate returns for a route it does not advertise.
 type Refusal struct {
@@ -190,7 +196,7 @@ func Translate(vrf VRF, r Route) (Type5Route, error) {
 		ASPath:           r.ASPath,
 		MED:              r.MED,
 		HasMED:           r.HasMED,
-		Communities:      r.Communities,
+		Communities:      withoutScoping(r.Communities),
 		LargeCommunities: r.LargeCommunities,
 		GracefulShutdown: vrf.GracefulShutdown,
 		Worker:           r.Worker,
@@ -226,8 +232,47 @@ func Admit(vrf VRF, r Route) error {
 		return refuse(ReasonLinkLocal, "%s has only the link-local next hop %s", r.Prefix, nh)
 	case !vrf.AllowThirdPartyNextHop && nh != r.Worker:
 		return refuse(ReasonThirdParty, "%s has next hop %s, not the worker's address %s", r.Prefix, nh, r.Worker)
+	case r.ForeignFirstAS && !vrf.AllowForeignFirstAS:
+		return refuse(ReasonFirstAS, "%s has AS path %q, which does not start with the worker's own AS", r.Prefix, asPathText(r.ASPath))
 	}
 	return nil
+}
+
+func asPathText(segs []ASPathSegment) string {
+	var parts []string
+	for _, s := range segs {
+		var asns []string
+		for _, a := range s.ASNs {
+			asns = append(asns, fmt.Sprint(a))
+		}
+		if s.Set {
+			parts = append(parts, "{"+strings.Join(asns, ",")+"}")
+		} else {
+			parts = append(parts, asns...)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// The RFC 1997 and RFC 3765 communities that limit how far a route goes.
+// A worker's scoping means nothing in the fabric, and passed on it would keep
+// route reflectors from sending t5gw's route to the leaves.
+const (
+	NoExport          uint32 = 0xFFFFFF01
+	NoAdvertise       uint32 = 0xFFFFFF02
+	NoExportSubconfed uint32 = 0xFFFFFF03
+	NoPeer            uint32 = 0xFFFFFF04
+)
+
+func scoping(c uint32) bool { return c >= NoExport && c <= NoPeer }
+
+// withoutScoping returns cs without the scoping communities; cs itself when
+// it has none, which is almost always, so nothing is copied.
+func withoutScoping(cs []uint32) []uint32 {
+	if !slices.ContainsFunc(cs, scoping) {
+		return cs
+	}
+	return slices.DeleteFunc(slices.Clone(cs), scoping)
 }
 
 func accepted(rules []PrefixRule, p netip.Prefix) bool {

@@ -3,6 +3,7 @@ package evpn
 import (
 	"errors"
 	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -271,5 +272,47 @@ func TestPrefixRuleStringAndAcceptedBy(t *testing.T) {
 		if got := map[bool]string{true: r.String(), false: ""}[ok]; got != want {
 			t.Errorf("%s accepted by %q, want %q", prefix, got, want)
 		}
+	}
+}
+
+// TestScopingCommunitiesStayWithTheWorker: NO_EXPORT, NO_ADVERTISE,
+// NO_EXPORT_SUBCONFED and NOPEER from a worker do not reach the Type-5, where
+// they would keep route reflectors from passing it on; other communities do.
+func TestScopingCommunitiesStayWithTheWorker(t *testing.T) {
+	vrf := testVRF(t)
+	w := netip.MustParseAddr("192.168.10.11")
+	in := []uint32{65011<<16 | 7, NoExport, NoAdvertise, NoExportSubconfed, NoPeer, GracefulShutdownCommunity}
+	r := Route{Worker: w, Prefix: netip.MustParsePrefix("10.244.1.0/24"), NextHop: w, Communities: in}
+	got, err := Translate(vrf, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []uint32{65011<<16 | 7, GracefulShutdownCommunity}; !slices.Equal(got.Communities, want) {
+		t.Errorf("communities %x, want %x", got.Communities, want)
+	}
+	if len(in) != 6 || in[1] != NoExport {
+		t.Errorf("the worker's own communities were changed: %x", in)
+	}
+	r.Communities = []uint32{65011<<16 | 7}
+	if got, _ := Translate(vrf, r); &got.Communities[0] != &r.Communities[0] {
+		t.Error("communities without scoping ones were copied")
+	}
+}
+
+// TestEnforceFirstAS: a route whose AS path does not start with the eBGP
+// worker's own AS is refused, unless the VRF allows it.
+func TestEnforceFirstAS(t *testing.T) {
+	vrf := testVRF(t)
+	w := netip.MustParseAddr("192.168.10.11")
+	r := Route{Worker: w, Prefix: netip.MustParsePrefix("10.244.1.0/24"), NextHop: w, ForeignFirstAS: true,
+		ASPath: []ASPathSegment{{ASNs: []uint32{65099, 65011}}}}
+	err := Admit(vrf, r)
+	var ref *Refusal
+	if !errors.As(err, &ref) || ref.Reason != ReasonFirstAS || ref.Detail != `10.244.1.0/24 has AS path "65099 65011", which does not start with the worker's own AS` {
+		t.Errorf("Admit: %v", err)
+	}
+	vrf.AllowForeignFirstAS = true
+	if err := Admit(vrf, r); err != nil {
+		t.Errorf("allowed: %v", err)
 	}
 }

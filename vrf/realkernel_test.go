@@ -75,7 +75,12 @@ func TestRealKernelRoutes(t *testing.T) {
 		t.Errorf("after Withdraw table 10 holds %q", out)
 	}
 	// A route left by an earlier run is cleared when the installer starts.
-	_ = routes.Advertise([]evpn.Type5Route{r})
+	if err := routes.Advertise([]evpn.Type5Route{r}); err != nil {
+		t.Fatalf("planting a stale route: %v", err)
+	}
+	if out := show(t, "route", "show", "table", "10", "proto", "200"); out == "" {
+		t.Fatal("the stale route is not in table 10")
+	}
 	if _, err := links.Routes(10); err != nil {
 		t.Fatal(err)
 	}

@@ -85,6 +85,9 @@ func TestReconcileFollowsWorkers(t *testing.T) {
 	r.Communities = []uint32{1}
 	tab.Update(r)
 	reconcileDirty(t, tab, rec)
+	if len(fab.routes) != 1 {
+		t.Fatalf("fabric holds %d routes after the replacement, want 1: %v", len(fab.routes), fab.routes)
+	}
 	for _, h := range fab.routes {
 		if len(h.Communities) != 1 {
 			t.Errorf("replaced route carries communities %v, want [1]", h.Communities)
@@ -139,6 +142,9 @@ func TestVTEPChangeReadvertises(t *testing.T) {
 	vrf.VTEP = netip.MustParseAddr("10.0.0.4")
 	tab.SetVRF(vrf)
 	reconcileDirty(t, tab, rec)
+	if len(fab.routes) != 1 {
+		t.Fatalf("fabric holds %d routes after the VTEP change, want 1: %v", len(fab.routes), fab.routes)
+	}
 	for _, r := range fab.routes {
 		if r.NextHop != vrf.VTEP {
 			t.Errorf("next hop %s after VTEP change, want %s", r.NextHop, vrf.VTEP)
