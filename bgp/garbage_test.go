@@ -152,3 +152,45 @@ func TestGarbageFromOneWorkerHarmsNoOther(t *testing.T) {
 		t.Errorf("fabric sessions up = %d, want 1", up)
 	}
 }
+
+// updateWithEmptyCommunities announces prefix (a /24) with next hop nexthop
+// and AS path asn, and a COMMUNITIES attribute of length zero.
+func updateWithEmptyCommunities(asn uint32, nexthop string, prefix string) []byte {
+	nh := netip.MustParseAddr(nexthop).As4()
+	p := netip.MustParsePrefix(prefix)
+	attrs := []byte{0x40, 1, 1, 0} // ORIGIN IGP
+	attrs = append(attrs, 0x40, 2, 6, 2, 1)
+	attrs = binary.BigEndian.AppendUint32(attrs, asn) // AS_PATH, one AS_SEQUENCE
+	attrs = append(append(attrs, 0x40, 3, 4), nh[:]...)
+	attrs = append(attrs, 0xC0, 8, 0) // COMMUNITIES, length 0
+	a := p.Addr().As4()
+	body := binary.BigEndian.AppendUint16([]byte{0, 0}, uint16(len(attrs)))
+	body = append(append(body, attrs...), byte(p.Bits()), a[0], a[1], a[2])
+	msg := make([]byte, 16, 19+len(body))
+	for i := range msg {
+		msg[i] = 0xff
+	}
+	msg = binary.BigEndian.AppendUint16(msg, uint16(19+len(body)))
+	return append(append(msg, bgppkt.BGP_MSG_UPDATE), body...)
+}
+
+// TestEmptyCommunitiesIsTreatAsWithdraw: an UPDATE whose COMMUNITIES has
+// length zero withdraws its prefix (RFC 7606 section 7.8) and keeps the
+// session; the worker's next UPDATE is followed as usual.
+func TestEmptyCommunitiesIsTreatAsWithdraw(t *testing.T) {
+	fp, fport := startFabricPeer(t)
+	wport := freePort(t)
+	gw := startGateway(t, fport, wport, 0, time.Hour)
+	w := dialRaw(t, "127.0.0.14", wport, 65012)
+	w.announce(65012, "127.0.0.14", "10.244.5.0/24")
+	waitFor(t, "the worker's route", func() (bool, any) { got := type5s(fp); return len(got) == 1, got })
+	w.write(updateWithEmptyCommunities(65012, "127.0.0.14", "10.244.5.0/24"))
+	w.announce(65012, "127.0.0.14", "10.244.6.0/24") // marks the case as processed
+	waitFor(t, "10.244.5.0/24 withdrawn, 10.244.6.0/24 advertised", func() (bool, any) {
+		got := type5s(fp)
+		return len(got) == 1 && strings.HasPrefix(got[0], "10.244.6.0/24 "), got
+	})
+	if up := gw.workers.SessionsUp(); up != 1 {
+		t.Errorf("worker sessions up = %d, want 1: treat-as-withdraw keeps the session", up)
+	}
+}

@@ -94,8 +94,11 @@ type Workers struct {
 	MaxPrefixes            uint32 // per worker and address family; 0 is no limit
 	MaxPrefixesRestart     time.Duration
 	AllowThirdPartyNextHop bool
-	Timers                 Timers // default for every peer
-	BFD                    BFD    // for the peers with bfd: true
+	// EnforceFirstAS refuses a route from an eBGP worker whose AS path does
+	// not start with the worker's own AS (as FRR does by default).
+	EnforceFirstAS bool
+	Timers         Timers // default for every peer
+	BFD            BFD    // for the peers with bfd: true
 	// GracefulRestart makes t5gw a graceful-restart helper (RFC 4724) for
 	// the workers: a worker whose BGP daemon restarts keeps its routes for
 	// the restart time it announced, until it sends End-of-RIB.
@@ -149,6 +152,7 @@ func (c *Config) EVPN(v VRF) evpn.VRF {
 		VTEP:                   c.VTEP,
 		Accept:                 v.Workers.Accept,
 		AllowThirdPartyNextHop: v.Workers.AllowThirdPartyNextHop,
+		AllowForeignFirstAS:    !v.Workers.EnforceFirstAS,
 		GracefulShutdown:       c.GracefulShutdown,
 		Paths:                  v.Paths,
 		Unresolved:             v.Unresolved,

@@ -124,6 +124,26 @@ func TestPrefixRules(t *testing.T) {
 	}
 }
 
+// TestEdgesThatLoad holds what the checks for reserved space, own addresses,
+// address families and wide ranges must still let through.
+func TestEdgesThatLoad(t *testing.T) {
+	vrf := `
+name: blue
+l3vni: 4001
+workers:
+  listen: [192.168.10.3, "fd00:192:168:10::3"]
+  peers:
+    - {range: 192.168.10.0/24, asn: 65011, multihop: 4}   # holds the listen address
+    - {range: 10.0.0.0/8, asn: 65012}
+    - {range: "2001:db8::/32", asn: 65013}
+    - {address: "fd00:192:168:10::11", asn: 65014}
+  accept: ["10.0.0.0/8 le 32", "100.64.0.0/10 ge 24 le 32", "2000::/3 le 128", "fd00::/8 le 128"]
+`
+	if _, err := Load(write(t, goodGlobal, map[string]string{"blue.yaml": vrf})); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestBadInput(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -198,6 +218,52 @@ func TestBadInput(t *testing.T) {
 		{"duplicate peer", goodGlobal, map[string]string{"blue.yaml": strings.Replace(goodVRF, "- {address: 192.168.10.11, asn: 65011}",
 			"- {address: 192.168.10.11, asn: 65011}\n    - {address: 192.168.10.11, asn: 65012}", 1)},
 			[]string{`workers.peers[1]: "192.168.10.11" is also workers.peers[0]`}},
+		{"duplicate peer written differently", goodGlobal, map[string]string{"blue.yaml": strings.NewReplacer(
+			"listen: [192.168.10.3]", `listen: [192.168.10.3, "fd00::3"]`,
+			"- {address: 192.168.10.11, asn: 65011}", "- {address: \"fd00::1\", asn: 65011}\n    - {address: \"fd00:0::1\", asn: 65012}\n"+
+				"    - {address: 192.168.10.11, asn: 65011}\n    - {address: \"::ffff:192.168.10.11\", asn: 65011}\n"+
+				"    - {range: 192.168.20.0/24, asn: 1}\n    - {range: 192.168.20.7/24, asn: 2}").Replace(goodVRF)},
+			[]string{`workers.peers[1]: "fd00::1" is also workers.peers[0]`, `workers.peers[3]: "192.168.10.11" is also workers.peers[2]`,
+				`workers.peers[5]: "192.168.20.0/24" is also workers.peers[4]`}},
+		{"accept rule admits reserved space", goodGlobal, map[string]string{"blue.yaml": strings.Replace(goodVRF, `"10.244.0.0/16 le 32"`,
+			`"0.0.0.0/0", "224.0.0.0/4 le 32", "127.0.0.0/8 le 32", "0.0.0.0/0 le 32", "::/0 le 128", "fe80::/10 le 64", "169.254.0.0/16", "255.255.255.255/32", "0.0.0.0/1", "ff02::1/128", "::1/128", "10.0.0.0/8 le 32"`, 1)},
+			[]string{`workers.accept[0]: "0.0.0.0/0" admits the default route, "this network" 0.0.0.0/8, loopback 127.0.0.0/8, link-local 169.254.0.0/16, multicast 224.0.0.0/4 and class E 240.0.0.0/4; accept only the tenant's prefixes`,
+				`workers.accept[1]: "224.0.0.0/4 le 32" admits multicast 224.0.0.0/4;`,
+				`workers.accept[2]: "127.0.0.0/8 le 32" admits loopback 127.0.0.0/8;`,
+				`workers.accept[3]: "0.0.0.0/0 le 32" admits the default route, "this network" 0.0.0.0/8, loopback 127.0.0.0/8,`,
+				`workers.accept[4]: "::/0 le 128" admits the default route, loopback ::1/128, link-local fe80::/10 and multicast ff00::/8;`,
+				`workers.accept[5]: "fe80::/10 le 64" admits link-local fe80::/10;`,
+				`workers.accept[6]: "169.254.0.0/16" admits link-local 169.254.0.0/16;`,
+				`workers.accept[7]: "255.255.255.255/32" admits class E 240.0.0.0/4;`,
+				`workers.accept[8]: "0.0.0.0/1" admits "this network" 0.0.0.0/8 and loopback 127.0.0.0/8;`,
+				`workers.accept[9]: "ff02::1/128" admits multicast ff00::/8;`,
+				`workers.accept[10]: "::1/128" admits loopback ::1/128;`}},
+		{"peer of a family listen lacks", goodGlobal, map[string]string{
+			"blue.yaml": strings.Replace(goodVRF, "- {address: 192.168.10.11, asn: 65011}",
+				"- {address: 192.168.10.11, asn: 65011}\n    - {address: \"fd00::12\", asn: 65012}\n    - {range: \"fd00:30::/64\", asn: 65013}", 1),
+			"red.yaml": strings.NewReplacer("blue", "red", "4001", "4002", "listen: [192.168.10.3]", `listen: ["fd00:30::3"]`).Replace(goodVRF)},
+			[]string{`blue.yaml: workers.peers[1].address: "fd00::12" is IPv6 but workers.listen has no IPv6 address: t5gw could never reach it`,
+				`blue.yaml: workers.peers[2].range: "fd00:30::/64" is IPv6 but workers.listen has no IPv6 address`,
+				`red.yaml: workers.peers[0].address: "192.168.10.11" is IPv4 but workers.listen has no IPv4 address`}},
+		{"peer is t5gw's own address", strings.Replace(goodGlobal, "fabric:\n", "vtep-ip: 10.0.0.4\nfabric:\n  listen: [10.0.0.5, 10.0.0.3]\n", 1),
+			map[string]string{"blue.yaml": strings.Replace(goodVRF, "- {address: 192.168.10.11, asn: 65011}",
+				"- {address: 192.168.10.3, asn: 65011}\n    - {address: 10.0.0.3, asn: 65012}\n    - {address: 10.0.0.4, asn: 65012}\n    - {address: 10.0.0.5, asn: 65012}", 1)},
+			[]string{`workers.peers[0].address: "192.168.10.3" is t5gw's own address (workers.listen[0]), not a worker's`,
+				`workers.peers[1].address: "10.0.0.3" is t5gw's own address (router-id, fabric.listen[1])`,
+				`workers.peers[2].address: "10.0.0.4" is t5gw's own address (vtep-ip)`,
+				`workers.peers[3].address: "10.0.0.5" is t5gw's own address (fabric.listen[0])`}},
+		{"range too wide", goodGlobal, map[string]string{"blue.yaml": strings.NewReplacer(
+			"listen: [192.168.10.3]", `listen: [192.168.10.3, "fd00::3"]`,
+			"- {address: 192.168.10.11, asn: 65011}", "- {range: 0.0.0.0/0, asn: 65011}\n    - {range: \"::/0\", asn: 65011}\n"+
+				"    - {range: 10.0.0.0/7, asn: 65011}\n    - {range: \"fd00::/16\", asn: 65011}").Replace(goodVRF)},
+			[]string{`workers.peers[0].range: "0.0.0.0/0" lets any host on the internet connect; give the workers' subnet`,
+				`workers.peers[1].range: "::/0" lets any host on the internet connect`,
+				`workers.peers[2].range: "10.0.0.0/7" is wider than /8; give the workers' subnet`,
+				`workers.peers[3].range: "fd00::/16" is wider than /32`}},
+		{"keys not in lower case", strings.Replace(goodGlobal, "router-id:", "Router-ID:", 1) + "Fabric: {listen: [10.0.0.3]}\n",
+			map[string]string{"blue.yaml": strings.NewReplacer("listen:", "Listen:", "asn: 65011", "ASN: 65011").Replace(goodVRF)},
+			[]string{"t5gw.yaml: Router-ID: keys are lower case: write router-id", "t5gw.yaml: Fabric: keys are lower case: write fabric",
+				"blue.yaml: workers.Listen: keys are lower case: write listen", "blue.yaml: workers.peers[0].ASN: keys are lower case: write asn"}},
 		{"graceful restart", goodGlobal + "graceful-restart: {restart-time: 5000s, worker-wait: soon}\ngraceful-shutdown: maybe\n", map[string]string{"blue.yaml": goodVRF},
 			[]string{`graceful-restart.restart-time: "5000s" is outside 0s..1h8m15s`, `graceful-restart.worker-wait: "soon" is not a duration`,
 				`graceful-shutdown: "maybe" is not true or false`}},

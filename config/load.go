@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/t5gw/t5gw/evpn"
@@ -281,6 +282,7 @@ func (c *Config) workers(f string, raw rawWorkers, p *problems) Workers {
 		MaxPrefixes:            uint32(number(p, f, "workers.max-prefixes", raw.MaxPrefixes, 0, 0, 1<<32-1)),
 		MaxPrefixesRestart:     DefaultMaxPrefixesRestart,
 		AllowThirdPartyNextHop: boolean(p, f, "workers.allow-third-party-nexthop", raw.AllowThirdPartyNextHop, false),
+		EnforceFirstAS:         boolean(p, f, "workers.enforce-first-as", raw.EnforceFirstAS, true),
 	}
 	if raw.ASN != "" {
 		w.ASN = asn(p, f, "workers.asn", raw.ASN, true)
@@ -311,6 +313,7 @@ func (c *Config) workers(f string, raw rawWorkers, p *problems) Workers {
 		p.add(f, "workers.peers", "", "at least one peer or range is needed")
 	}
 	seen := map[string]string{}
+	own := c.ownAddresses(w.Listen)
 	for i, rp := range raw.Peers {
 		field := fmt.Sprintf("workers.peers[%d]", i)
 		pr := peer(p, f, field, rp, w.Timers, w.BFD)
@@ -320,6 +323,10 @@ func (c *Config) workers(f string, raw rawWorkers, p *problems) Workers {
 			}
 			seen[k] = field
 		}
+		if names := own[pr.Address]; len(names) > 0 {
+			p.add(f, field+".address", rp.Address, "is t5gw's own address ("+strings.Join(names, ", ")+"), not a worker's")
+		}
+		reachable(p, f, field, rp, pr, w.Listen)
 		w.Peers = append(w.Peers, pr)
 	}
 	if len(raw.Accept) == 0 {
@@ -333,6 +340,70 @@ func (c *Config) workers(f string, raw rawWorkers, p *problems) Workers {
 		w.Accept = append(w.Accept, r)
 	}
 	return w
+}
+
+// ownAddresses maps each address of t5gw's, as a VRF's workers could meet it,
+// to the fields that give it: none of them is a worker.
+func (c *Config) ownAddresses(listen []netip.Addr) map[netip.Addr][]string {
+	own := map[netip.Addr][]string{}
+	mark := func(a netip.Addr, field string) {
+		if a.IsValid() {
+			own[a] = append(own[a], field)
+		}
+	}
+	for i, a := range listen {
+		mark(a, fmt.Sprintf("workers.listen[%d]", i))
+	}
+	mark(c.RouterID, "router-id")
+	if c.VTEP != c.RouterID { // the default vtep-ip is the router-id
+		mark(c.VTEP, "vtep-ip")
+	}
+	for i, a := range c.Fabric.Listen {
+		mark(a, fmt.Sprintf("fabric.listen[%d]", i))
+	}
+	return own
+}
+
+// reachable reports a peer of an address family none of the VRF's listen
+// addresses has: t5gw neither accepts its sessions nor connects out to it.
+func reachable(p *problems, f, field string, raw rawPeer, pr Peer, listen []netip.Addr) {
+	var is4 bool
+	key, value := field+".address", raw.Address
+	switch {
+	case pr.Address.IsValid():
+		is4 = pr.Address.Is4()
+	case pr.Range.IsValid():
+		is4, key, value = pr.Range.Addr().Is4(), field+".range", raw.Range
+	default:
+		return
+	}
+	valid := false
+	for _, a := range listen {
+		if a.IsValid() {
+			valid = true
+			if a.Is4() == is4 {
+				return
+			}
+		}
+	}
+	if !valid {
+		return // workers.listen is missing or wrong, and says so
+	}
+	family := "IPv6"
+	if is4 {
+		family = "IPv4"
+	}
+	p.add(f, key, value, fmt.Sprintf("is %s but workers.listen has no %s address: t5gw could never reach it", family, family))
+}
+
+// minRangeBits is the shortest range of workers t5gw takes: an IPv4 /8 (as
+// 10.0.0.0/8), an IPv6 /32 (an operator's allocation). Anything wider lets
+// much of the internet open sessions.
+func minRangeBits(r netip.Prefix) int {
+	if r.Addr().Is4() {
+		return 8
+	}
+	return 32
 }
 
 func peer(p *problems, f, field string, raw rawPeer, vrfTimers Timers, vrfBFD BFD) Peer {
@@ -354,8 +425,13 @@ func peer(p *problems, f, field string, raw rawPeer, vrfTimers Timers, vrfBFD BF
 		pr.Address = addr(p, f, field+".address", raw.Address, true)
 	case raw.Range != "":
 		r, err := netip.ParsePrefix(raw.Range)
-		if err != nil {
+		switch {
+		case err != nil:
 			p.add(f, field+".range", raw.Range, "is not a prefix such as 192.168.20.0/24")
+		case r.Bits() == 0:
+			p.add(f, field+".range", raw.Range, "lets any host on the internet connect; give the workers' subnet")
+		case r.Bits() < minRangeBits(r):
+			p.add(f, field+".range", raw.Range, fmt.Sprintf("is wider than /%d; give the workers' subnet", minRangeBits(r)))
 		}
 		pr.Range = r.Masked()
 		if !pr.Passive {

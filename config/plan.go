@@ -282,7 +282,8 @@ var translationFields = map[string]string{
 	"RD": "rd", "L3VNI": "l3vni", "RouteTargets": "route-targets.export", "Label": "label",
 	"VTEP": "vtep-ip", "Accept": "workers.accept",
 	"AllowThirdPartyNextHop": "workers.allow-third-party-nexthop", "GracefulShutdown": "graceful-shutdown",
-	"Paths": "paths", "Unresolved": "unresolved", "RouterMAC": "router-mac", "Origin": "origin",
+	"AllowForeignFirstAS": "workers.enforce-first-as",
+	"Paths":               "paths", "Unresolved": "unresolved", "RouterMAC": "router-mac", "Origin": "origin",
 }
 
 // changedFields lists the translation settings that differ between a and b.

@@ -113,6 +113,8 @@ func TestDiff(t *testing.T) {
 		{"paths: best and the unresolved policy translate again", planGlobal,
 			planVRF + "paths: best\nunresolved: fallback\nrouter-mac: 02:00:00:00:40:01\norigin: keep\n", "",
 			[]string{"vrf blue: translate again: paths, unresolved, router-mac, origin"}},
+		{"enforce-first-as off translates again", planGlobal, planVRF + "  enforce-first-as: false\n", "",
+			[]string{"vrf blue: translate again: workers.enforce-first-as"}},
 		{"worker-wait and state-dir are read at the next start", planGlobal + "graceful-restart: {worker-wait: 10s}\nstate-dir: /tmp/x\n", planVRF, "", nil},
 		{"log-format and api wait for the next start", planGlobal + "log-format: json\napi: {socket: /run/x.sock, group: adm}\n", planVRF, "",
 			[]string{"log-format: takes effect at the next start", "api: takes effect at the next start"}},

@@ -72,6 +72,7 @@ type rawWorkers struct {
 	MaxPrefixes            string    `mapstructure:"max-prefixes"`
 	MaxPrefixesRestart     string    `mapstructure:"max-prefixes-restart"`
 	AllowThirdPartyNextHop string    `mapstructure:"allow-third-party-nexthop"`
+	EnforceFirstAS         string    `mapstructure:"enforce-first-as"`
 	Timers                 rawTimers `mapstructure:"timers"`
 	GracefulRestart        string    `mapstructure:"graceful-restart"`
 	BFD                    rawBFD    `mapstructure:"bfd"`

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"os"
 	"reflect"
 	"sort"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
+	"go.yaml.in/yaml/v3"
 )
 
 // readFile reads one file into out (a pointer to a raw struct), reporting keys
@@ -20,6 +22,7 @@ func readFile(path string, out any, p *problems) bool {
 		p.add(path, "", "", fmt.Sprintf("cannot read: %v", err))
 		return false
 	}
+	upperCaseKeys(path, p)
 	settings := v.AllSettings()
 	unknownKeys(path, "", settings, reflect.TypeOf(out).Elem(), p)
 	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
@@ -78,6 +81,44 @@ func unknownKeys(path, prefix string, val any, typ reflect.Type, p *problems) {
 		}
 		for i, item := range items {
 			unknownKeys(path, fmt.Sprintf("%s[%d]", prefix, i), item, typ.Elem(), p)
+		}
+	}
+}
+
+// upperCaseKeys reports every key of a file that is not written in lower
+// case. Viper lowers keys before anyone sees them, which would make
+// "Router-ID" work in t5gw and nowhere else the file is read.
+func upperCaseKeys(path string, p *problems) {
+	body, err := os.ReadFile(path)
+	if err != nil {
+		p.add(path, "", "", fmt.Sprintf("cannot read: %v", err))
+		return
+	}
+	var doc yaml.Node
+	if yaml.Unmarshal(body, &doc) != nil {
+		return // viper read it, so it is another format viper knows
+	}
+	walkKeys(path, "", &doc, p)
+}
+
+func walkKeys(path, prefix string, n *yaml.Node, p *problems) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			walkKeys(path, prefix, c, p)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			walkKeys(path, fmt.Sprintf("%s[%d]", prefix, i), c, p)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i].Value
+			field := join(prefix, key)
+			if lower := strings.ToLower(key); key != lower {
+				p.add(path, field, "", "keys are lower case: write "+lower)
+			}
+			walkKeys(path, field, n.Content[i+1], p)
 		}
 	}
 }

@@ -160,7 +160,52 @@ func parseRule(s string) (evpn.PrefixRule, error) {
 	if r.GE > r.LE {
 		return r, fmt.Errorf("ge %d is greater than le %d", r.GE, r.LE)
 	}
+	if what := admitsReserved(r); len(what) > 0 {
+		return r, fmt.Errorf("admits %s; accept only the tenant's prefixes", list(what))
+	}
 	return r, nil
+}
+
+// reserved is address space no tenant announces to a gateway: a rule that
+// reaches into it is a rule written too wide.
+var reserved = []struct {
+	name   string
+	prefix netip.Prefix
+}{
+	{`"this network"`, netip.MustParsePrefix("0.0.0.0/8")},
+	{"loopback", netip.MustParsePrefix("127.0.0.0/8")},
+	{"link-local", netip.MustParsePrefix("169.254.0.0/16")},
+	{"multicast", netip.MustParsePrefix("224.0.0.0/4")},
+	{"class E", netip.MustParsePrefix("240.0.0.0/4")}, // with the broadcast address
+	{"loopback", netip.MustParsePrefix("::1/128")},
+	{"link-local", netip.MustParsePrefix("fe80::/10")},
+	{"multicast", netip.MustParsePrefix("ff00::/8")},
+}
+
+// admitsReserved names what a rule admits that no tenant means to announce:
+// the default route itself, and the reserved blocks it overlaps. A rule
+// admits a prefix overlapping a block exactly when the rule's prefix
+// overlaps it: either the rule lies inside the block, or the block lies
+// inside the rule and the rule's longest prefixes reach it.
+func admitsReserved(r evpn.PrefixRule) []string {
+	var what []string
+	if r.GE == 0 {
+		what = append(what, "the default route")
+	}
+	for _, b := range reserved {
+		if r.Prefix.Overlaps(b.prefix) {
+			what = append(what, b.name+" "+b.prefix.String())
+		}
+	}
+	return what
+}
+
+// list joins names as a sentence does: "a", "a and b", "a, b and c".
+func list(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // crossCheck finds what no single file can show: two VRFs with one name, one
