@@ -2,7 +2,7 @@
 export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 
-.PHONY: all build deps demo test unit integration bench deb clean
+.PHONY: all build deps demo test unit integration bench deb fuzz clean
 
 all: build
 
@@ -30,7 +30,16 @@ test: deps
 	$(GO) vet ./...
 	$(GO) vet -tags realkernel ./...
 	$(GO) test -count=1 -race ./config/... ./evpn/... ./bgp/... ./cmd/... ./vrf/...
+	$(MAKE) fuzz FUZZTIME=10s
 	$(GO) test -count=1 -timeout 20m ./test/...
+
+# Each fuzz target for FUZZTIME (10s in make test); longer with
+# make fuzz FUZZTIME=10m.
+FUZZTIME ?= 1m
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzTranslate$$' -fuzztime $(FUZZTIME) ./evpn/
+	$(GO) test -run '^$$' -fuzz '^FuzzLoadVRF$$' -fuzztime $(FUZZTIME) ./config/
+	$(GO) test -run '^$$' -fuzz '^FuzzUpdate$$' -fuzztime $(FUZZTIME) ./bgp/
 
 # t5gw, FRR doing the same job, and the floor at 10x1000, 100x1000, 1000x100
 # and 10x10000, three runs each, and churn at 100x1000; writes docs/benchmarks.md,
