@@ -214,38 +214,13 @@ func (c *Config) vrf(f string, raw rawVRF, p *problems) VRF {
 		}
 		v.RouteTargets = []evpn.RouteTarget{rt}
 	}
-	switch raw.Label {
-	case "", "l3vni":
-		v.Label = evpn.LabelL3VNI
-	case "zero":
-		v.Label = evpn.LabelZero
-	default:
-		p.add(f, "label", raw.Label, "is not l3vni or zero")
-	}
+	v.Label = evpn.LabelMode(oneOf(p, f, "label", raw.Label, "l3vni", "zero"))
 	v.InstallRoutes = boolean(p, f, "install-routes", raw.InstallRoutes, false)
 	if v.InstallRoutes && v.Device == "" {
 		p.add(f, "install-routes", raw.InstallRoutes, "needs device: the routes go in that VRF's table")
 	}
-	switch raw.Paths {
-	case "", "per-worker":
-		v.Paths = evpn.PathsPerWorker
-	case "best":
-		v.Paths = evpn.PathsBest
-	case "add-path":
-		v.Paths = evpn.PathsAddPath
-	default:
-		p.add(f, "paths", raw.Paths, "is not per-worker, best or add-path")
-	}
-	switch raw.Unresolved {
-	case "", "advertise":
-		v.Unresolved = evpn.UnresolvedAdvertise
-	case "withhold":
-		v.Unresolved = evpn.UnresolvedWithhold
-	case "fallback":
-		v.Unresolved = evpn.UnresolvedFallback
-	default:
-		p.add(f, "unresolved", raw.Unresolved, "is not advertise, withhold or fallback")
-	}
+	v.Paths = evpn.PathMode(oneOf(p, f, "paths", raw.Paths, "per-worker", "best", "add-path"))
+	v.Unresolved = evpn.UnresolvedPolicy(oneOf(p, f, "unresolved", raw.Unresolved, "advertise", "withhold", "fallback"))
 	if raw.RouterMAC != "" {
 		mac, err := evpn.ParseMAC(raw.RouterMAC)
 		switch {
@@ -259,18 +234,7 @@ func (c *Config) vrf(f string, raw rawVRF, p *problems) VRF {
 	if v.Unresolved == evpn.UnresolvedFallback && raw.RouterMAC == "" {
 		p.add(f, "router-mac", "", "is required with unresolved: fallback (the MAC that ingress leaves send the L3VNI's traffic to)")
 	}
-	switch raw.Origin {
-	case "", "igp":
-		v.Origin = evpn.OriginIGP
-	case "keep":
-		v.Origin = evpn.OriginKeep
-	case "egp":
-		v.Origin = evpn.OriginEGP
-	case "incomplete":
-		v.Origin = evpn.OriginIncomplete
-	default:
-		p.add(f, "origin", raw.Origin, "is not igp, keep, egp or incomplete")
-	}
+	v.Origin = evpn.OriginPolicy(oneOf(p, f, "origin", raw.Origin, "igp", "keep", "egp", "incomplete"))
 	v.Workers = c.workers(f, raw.Workers, p)
 	return v
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -260,4 +261,19 @@ func (c *Config) crossCheck(p *problems) {
 			listeners[s] = v.File + " workers.listen"
 		}
 	}
+}
+
+// oneOf reads a value that must be one of names; it returns its index (the
+// first name, the default, when the value is empty), or 0 after reporting
+// anything else.
+func oneOf(p *problems, f, field, raw string, names ...string) uint8 {
+	if raw == "" {
+		return 0
+	}
+	if i := slices.Index(names, raw); i >= 0 {
+		return uint8(i)
+	}
+	list := strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+	p.add(f, field, raw, "is not "+list)
+	return 0
 }

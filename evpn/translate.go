@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -233,17 +234,18 @@ func Admit(vrf VRF, r Route) error {
 	case !vrf.AllowThirdPartyNextHop && nh != r.Worker:
 		return refuse(ReasonThirdParty, "%s has next hop %s, not the worker's address %s", r.Prefix, nh, r.Worker)
 	case r.ForeignFirstAS && !vrf.AllowForeignFirstAS:
-		return refuse(ReasonFirstAS, "%s has AS path %q, which does not start with the worker's own AS", r.Prefix, asPathText(r.ASPath))
+		return refuse(ReasonFirstAS, "%s has AS path %q, which does not start with the worker's own AS", r.Prefix, ASPathText(r.ASPath))
 	}
 	return nil
 }
 
-func asPathText(segs []ASPathSegment) string {
+// ASPathText writes an AS path as routers show it: "65011 65100 {65012,65013}".
+func ASPathText(segs []ASPathSegment) string {
 	var parts []string
 	for _, s := range segs {
 		var asns []string
 		for _, a := range s.ASNs {
-			asns = append(asns, fmt.Sprint(a))
+			asns = append(asns, strconv.FormatUint(uint64(a), 10))
 		}
 		if s.Set {
 			parts = append(parts, "{"+strings.Join(asns, ",")+"}")

@@ -283,7 +283,7 @@ func (d *daemon) apiRoutes(ctx context.Context, vrf, within string) ([]api.Route
 
 func apiRoute(vrf string, r rib.Type5, sent []string) api.Route {
 	out := api.Route{VRF: vrf, RD: r.RD.String(), PathID: r.PathID, Prefix: r.Prefix.String(), Label: r.Label,
-		NextHop: r.NextHop.String(), Origin: originName(r.Origin), ASPath: asPathText(r.ASPath),
+		NextHop: r.NextHop.String(), Origin: originName(r.Origin), ASPath: evpn.ASPathText(r.ASPath),
 		Worker: r.Worker.String(), Advertised: r.Advertised, RouteTargets: []string{}, SentTo: []string{}}
 	if r.GatewayIP.IsValid() {
 		out.GatewayIP = r.GatewayIP.String()
@@ -366,7 +366,7 @@ func longestMatch(ctx context.Context, pipe *rib.VRF, q netip.Prefix, address bo
 func apiAnnouncement(a rib.Announcement, vrf evpn.VRF, states map[netip.Addr]string) api.Announcement {
 	r := a.Route
 	out := api.Announcement{Worker: r.Worker.String(), Session: states[r.Worker], NextHop: r.NextHop.String(),
-		ASPath: asPathText(r.ASPath), Origin: originName(r.Origin), Stale: a.Stale, Accepted: a.Refusal == nil}
+		ASPath: evpn.ASPathText(r.ASPath), Origin: originName(r.Origin), Stale: a.Stale, Accepted: a.Refusal == nil}
 	if out.Session == "" {
 		out.Session = "down"
 	}
@@ -397,20 +397,4 @@ func originName(o uint8) string {
 		return "egp"
 	}
 	return "incomplete"
-}
-
-func asPathText(segs []evpn.ASPathSegment) string {
-	var parts []string
-	for _, s := range segs {
-		var asns []string
-		for _, a := range s.ASNs {
-			asns = append(asns, strconv.FormatUint(uint64(a), 10))
-		}
-		if s.Set {
-			parts = append(parts, "{"+strings.Join(asns, ",")+"}")
-		} else {
-			parts = append(parts, asns...)
-		}
-	}
-	return strings.Join(parts, " ")
 }

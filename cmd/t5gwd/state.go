@@ -27,35 +27,13 @@ type restartState struct {
 
 // loadState reads the restart state; found is false when there is none.
 func loadState(dir string) (s restartState, found bool, err error) {
-	b, err := os.ReadFile(filepath.Join(dir, stateFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return s, false, nil
-	}
-	if err != nil {
-		return s, false, err
-	}
-	if err := json.Unmarshal(b, &s); err != nil {
-		return s, false, fmt.Errorf("%s: %w", filepath.Join(dir, stateFile), err)
-	}
-	return s, true, nil
+	found, err = loadJSON(dir, stateFile, &s)
+	return s, found, err
 }
 
 // save writes the state whole: to a temporary file, then renamed over the
 // old one, so a crash leaves one or the other.
-func (s restartState) save(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	b, err := json.Marshal(s)
-	if err != nil {
-		return err
-	}
-	tmp := filepath.Join(dir, stateFile+".tmp")
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(dir, stateFile))
-}
+func (s restartState) save(dir string) error { return saveJSON(dir, stateFile, s) }
 
 // removeState forgets the state: the next start is a cold one.
 func removeState(dir string) error {
@@ -78,31 +56,42 @@ func (s restartState) equal(o restartState) bool {
 const rdsFile = "rds.json"
 
 func loadRDs(dir string) ([]rds.Assignment, error) {
-	b, err := os.ReadFile(filepath.Join(dir, rdsFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
 	var as []rds.Assignment
-	if err := json.Unmarshal(b, &as); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, rdsFile), err)
-	}
-	return as, nil
+	_, err := loadJSON(dir, rdsFile, &as)
+	return as, err
 }
 
-func saveRDs(dir string, as []rds.Assignment) error {
+func saveRDs(dir string, as []rds.Assignment) error { return saveJSON(dir, rdsFile, as) }
+
+// loadJSON reads dir/name into v; found is false when there is no such file.
+func loadJSON(dir, name string, v any) (found bool, err error) {
+	path := filepath.Join(dir, name)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return false, fmt.Errorf("%s: %w", path, err)
+	}
+	return true, nil
+}
+
+// saveJSON writes v to dir/name whole: to a temporary file, then renamed
+// over the old one, so a crash leaves one or the other.
+func saveJSON(dir, name string, v any) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	b, err := json.Marshal(as)
+	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, rdsFile+".tmp")
+	tmp := filepath.Join(dir, name+".tmp")
 	if err := os.WriteFile(tmp, b, 0o644); err != nil {
 		return err
 	}
-	return os.Rename(tmp, filepath.Join(dir, rdsFile))
+	return os.Rename(tmp, filepath.Join(dir, name))
 }

@@ -23,7 +23,15 @@ type sighting struct {
 // gateway IPs as they are now (Resolved counts only once the fabric is
 // synced), or nil when nothing was looked at.
 func (v *VRF) follow() []Gateway {
-	if v.where == nil || !v.table.TakeGatewaysChanged() {
+	if v.where == nil {
+		return nil
+	}
+	set, counts := v.table.TakeGatewaysChanged()
+	switch {
+	case set:
+	case counts: // the same gateway IPs, seen as before: no need to ask the locator
+		return v.recount()
+	default:
 		return nil
 	}
 	synced := v.where.Synced()
@@ -74,6 +82,20 @@ func (v *VRF) follow() []Gateway {
 			v.log.Info("gateway IP no longer unresolved: no route uses it any more", "gateway", gw)
 		}
 	}
+	slices.SortFunc(out, func(a, b Gateway) int { return a.IP.Compare(b.IP) })
+	return out
+}
+
+// recount is the gateway IPs as last seen, with how many routes use each now.
+func (v *VRF) recount() []Gateway {
+	out := make([]Gateway, 0, len(v.located))
+	v.table.Gateways(func(gw netip.Addr, routes int) {
+		g := Gateway{Location: v.located[gw].Location, Routes: routes, Synced: v.synced}
+		if rd, ok := v.table.RDOf(gw); ok {
+			g.RD = rd.String()
+		}
+		out = append(out, g)
+	})
 	slices.SortFunc(out, func(a, b Gateway) int { return a.IP.Compare(b.IP) })
 	return out
 }

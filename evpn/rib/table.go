@@ -37,7 +37,8 @@ type Table struct {
 	resolved func(netip.Addr) bool  // whether the fabric resolves a gateway IP
 	// gateways counts the admitted announcements per gateway IP.
 	gateways        map[netip.Addr]int
-	gatewaysChanged bool
+	gatewaysChanged bool // a gateway IP came into use or went out of it
+	gatewayCounts   bool // only how many routes use them changed
 	byWorker        map[netip.Addr]map[netip.Prefix]*entry
 	byPrefix        map[netip.Prefix]prefixState
 	dirty           []netip.Prefix // in the order they changed
@@ -120,10 +121,16 @@ func (t *Table) count(e *entry, n int) {
 		return
 	}
 	gw := e.route.NextHop
-	if t.gateways[gw] += n; t.gateways[gw] == 0 {
+	t.gateways[gw] += n
+	switch t.gateways[gw] {
+	case 0: // no route uses it any more
 		delete(t.gateways, gw)
+		t.gatewaysChanged = true
+	case n: // the first route to use it
+		t.gatewaysChanged = true
+	default:
+		t.gatewayCounts = true
 	}
-	t.gatewaysChanged = true
 }
 
 // Withdraw removes a worker's announcement of prefix.
