@@ -33,8 +33,8 @@ func TestWorkerFamiliesFollowAcceptRules(t *testing.T) {
 			var got []string
 			for _, a := range o.afiSafis() {
 				got = append(got, a.Config.Family.Afi.String())
-				if a.PrefixLimits.MaxPrefixes != 10 {
-					t.Errorf("%s: max prefixes %d, want 10", a.Config.Family.Afi, a.PrefixLimits.MaxPrefixes)
+				if a.PrefixLimits.MaxPrefixes != 10*receivedFactor { // GoBGP's: refused routes too
+					t.Errorf("%s: GoBGP's prefix limit %d, want %d", a.Config.Family.Afi, a.PrefixLimits.MaxPrefixes, 10*receivedFactor)
 				}
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {

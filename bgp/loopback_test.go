@@ -9,6 +9,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -144,8 +145,10 @@ func startGateway(t *testing.T, fabricPort, workerPort uint16, maxPrefixes uint3
 	if err := fabric.AddNeighbor(ctx, config.Neighbor{Address: netip.MustParseAddr("127.0.0.2"), ASN: 65000, Port: fabricPort}, false); err != nil {
 		t.Fatal(err)
 	}
+	var cutter atomic.Pointer[Workers]
 	pipe := rib.NewVRF(evpn.VRF{Name: "blue", L3VNI: 4001, RD: rd, RouteTargets: []evpn.RouteTarget{rt},
-		VTEP: netip.MustParseAddr("10.0.0.3"), Accept: accept}, fabric, log)
+		VTEP: netip.MustParseAddr("10.0.0.3"), Accept: accept}, fabric, log,
+		rib.WithLimit(rib.Limit{Max: int(maxPrefixes)}, func(w netip.Addr, why string) { cutter.Load().CutOff(w, why) }))
 	done := make(chan struct{})
 	go func() { pipe.Run(ctx); close(done) }()
 	workers, err := NewWorkers(ctx, WorkersOptions{
@@ -161,6 +164,7 @@ func startGateway(t *testing.T, fabricPort, workerPort uint16, maxPrefixes uint3
 	if err != nil {
 		t.Fatal(err)
 	}
+	cutter.Store(workers)
 	t.Cleanup(func() { workers.Stop(false); cancel(); <-done; fabric.Stop(false) })
 	return &gateway{fabric: fabric, workers: workers, rib: pipe}
 }
@@ -246,6 +250,33 @@ func TestMaxPrefixesCutsOnlyTheOffenderAndLetsItBack(t *testing.T) {
 	}
 }
 
+// TestRefusedFloodHitsGoBGPsBound: refused routes do not count toward
+// max-prefixes, but a worker sending more than receivedFactor times it in
+// all is cut off by GoBGP's own limit (RFC 4486 Cease), so it cannot fill
+// memory with routes t5gw refuses.
+func TestRefusedFloodHitsGoBGPsBound(t *testing.T) {
+	fp, fport := startFabricPeer(t)
+	wport := freePort(t)
+	gw := startGateway(t, fport, wport, 3, time.Minute)
+	good := worker(t, "127.0.0.11", 65011, wport)
+	announce(t, good, "10.244.1.0/24", "127.0.0.11", false)
+	waitFor(t, "good worker's route", func() (bool, any) { got := type5s(fp); return len(got) == 1, got })
+	bad := dialRaw(t, "127.0.0.13", wport, 65012)
+	var refused []string
+	for i := range 3*receivedFactor + 1 {
+		refused = append(refused, fmt.Sprintf("10.99.%d.0/24", i))
+	}
+	bad.announce(65012, "127.0.0.13", refused...)
+	n := bad.notification()
+	if n == nil || n.ErrorCode != bgppkt.BGP_ERROR_CEASE || n.ErrorSubcode != bgppkt.BGP_ERROR_SUB_MAXIMUM_NUMBER_OF_PREFIXES_REACHED {
+		t.Fatalf("flood of refused routes answered with %+v, want Cease / maximum number of prefixes reached", n)
+	}
+	waitFor(t, "only the good worker's session and route", func() (bool, any) {
+		got := type5s(fp)
+		return gw.workers.SessionsUp() == 1 && gw.workers.MaxPrefixHits() == 1 && len(got) == 1, got
+	})
+}
+
 func testMaxPrefixes(t *testing.T, addr string, asn uint16) {
 	fp, fport := startFabricPeer(t)
 	wport := freePort(t)
@@ -256,11 +287,18 @@ func testMaxPrefixes(t *testing.T, addr string, asn uint16) {
 	waitFor(t, "good worker's route", func() (bool, any) { got := type5s(fp); return len(got) == 1, got })
 
 	bad := dialRaw(t, addr, wport, asn)
-	bad.announce(asn, addr, "10.244.100.0/24", "10.244.101.0/24", "10.244.102.0/24", "10.244.103.0/24", "10.244.104.0/24")
+	// Refused routes do not count: 3 accepted and 5 refused are within 3.
+	bad.announce(asn, addr, "10.244.100.0/24", "10.244.101.0/24", "10.244.102.0/24",
+		"10.99.0.0/24", "10.99.1.0/24", "10.99.2.0/24", "10.99.3.0/24", "10.99.4.0/24")
+	bad.announce(asn, "127.0.0.99", "10.244.110.0/24") // third-party next hop: refused
+	waitFor(t, "the offender's 3 accepted routes", func() (bool, any) { got := type5s(fp); return len(got) == 4, got })
+	bad.announce(asn, addr, "10.244.103.0/24")
 	n := bad.notification()
 	cut := time.Now()
-	if n == nil || n.ErrorCode != bgppkt.BGP_ERROR_CEASE || n.ErrorSubcode != bgppkt.BGP_ERROR_SUB_MAXIMUM_NUMBER_OF_PREFIXES_REACHED {
-		t.Fatalf("offender got %+v, want Cease / maximum number of prefixes reached (RFC 4486)", n)
+	const why = "max-prefixes: 4 accepted IPv4 routes, limit 3"
+	if n == nil || n.ErrorCode != bgppkt.BGP_ERROR_CEASE || n.ErrorSubcode != bgppkt.BGP_ERROR_SUB_ADMINISTRATIVE_SHUTDOWN ||
+		!strings.Contains(string(n.Data), why) {
+		t.Fatalf("offender got %+v, want Cease / administrative shutdown saying %q (RFC 9003)", n, why)
 	}
 	waitFor(t, "fabric holds only the good worker's route", func() (bool, any) {
 		got := type5s(fp)

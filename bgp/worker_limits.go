@@ -19,9 +19,34 @@ func (w *Workers) closePenalized(worker netip.Addr) {
 	}()
 }
 
-// overLimit keeps a worker that went over max-prefixes out (GoBGP has sent it
-// the RFC 4486 Cease, maximum number of prefixes reached) and lets it back
-// after max-prefixes-restart.
+// receivedFactor bounds what a worker may send in all, refused routes
+// included, at this many times max-prefixes: GoBGP keeps every route it
+// received, so without it a worker could fill memory with routes t5gw
+// refuses. Reaching it ends the session with GoBGP's own Cease.
+const receivedFactor = 10
+
+// CutOff ends the session of a worker that went over max-prefixes (counted by
+// the VRF pipeline, accepted routes only) with a Cease whose shutdown
+// communication (RFC 9003) says why, and keeps it out for
+// max-prefixes-restart. It returns at once: the work is GoBGP's.
+func (w *Workers) CutOff(worker netip.Addr, why string) {
+	go func() {
+		ctx := context.Background()
+		var asn uint32
+		_ = w.srv.ListPeer(ctx, &api.ListPeerRequest{Address: worker.String()}, func(p *api.Peer) {
+			if p.State != nil {
+				asn = p.State.PeerAsn
+			}
+		})
+		w.overLimit(worker, asn)
+		if err := w.srv.DisablePeer(ctx, &api.DisablePeerRequest{Address: worker.String(), Communication: why}); err != nil {
+			w.log.Warn("cannot close the session of a worker over max-prefixes", "worker", worker, "err", err)
+		}
+	}()
+}
+
+// overLimit keeps a worker that went over max-prefixes, or sent too many
+// routes in all, out and lets it back after max-prefixes-restart.
 func (w *Workers) overLimit(worker netip.Addr, asn uint32) {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -17,7 +17,8 @@ func (w *Workers) settings() WorkersOptions {
 	return w.opts
 }
 
-// afiSafis are the families offered to workers, with the prefix limit.
+// afiSafis are the families offered to workers, with GoBGP's limit on the
+// routes received in all (receivedFactor).
 func (o WorkersOptions) afiSafis() []*api.AfiSafi {
 	var out []*api.AfiSafi
 	for _, f := range []struct {
@@ -28,8 +29,8 @@ func (o WorkersOptions) afiSafis() []*api.AfiSafi {
 			continue
 		}
 		a := &api.AfiSafi{Config: &api.AfiSafiConfig{Family: f.fam, Enabled: true}}
-		if max := o.MaxPrefixes; max > 0 {
-			a.PrefixLimits = &api.PrefixLimit{Family: f.fam, MaxPrefixes: max}
+		if max := uint64(o.MaxPrefixes) * receivedFactor; max > 0 {
+			a.PrefixLimits = &api.PrefixLimit{Family: f.fam, MaxPrefixes: uint32(min(max, 1<<32-1))}
 		}
 		out = append(out, a)
 	}

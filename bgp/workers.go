@@ -39,8 +39,10 @@ type WorkersOptions struct {
 	Device   string        // Linux VRF the sockets bind to; empty: none
 	Families evpn.Families // offered to every worker
 	Peers    []config.Peer
-	// MaxPrefixes is per worker and family; 0 is no limit. A worker over it
-	// is closed and let back after MaxPrefixesRestart.
+	// MaxPrefixes is per worker and family; 0 is no limit. The VRF pipeline
+	// counts accepted routes and calls CutOff; GoBGP holds a worker to
+	// receivedFactor times it in all. A worker cut off is let back after
+	// MaxPrefixesRestart.
 	MaxPrefixes        uint32
 	MaxPrefixesRestart time.Duration
 	// GracefulRestart makes t5gw a graceful-restart helper (RFC 4724): a

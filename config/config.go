@@ -91,8 +91,9 @@ type Workers struct {
 	Port                   uint16
 	Peers                  []Peer
 	Accept                 []evpn.PrefixRule
-	MaxPrefixes            uint32 // per worker and address family; 0 is no limit
+	MaxPrefixes            uint32 // accepted routes per worker and address family; 0 is no limit
 	MaxPrefixesRestart     time.Duration
+	MaxPrefixesWarning     uint8 // percent of MaxPrefixes past which a worker is logged as near it
 	AllowThirdPartyNextHop bool
 	// EnforceFirstAS refuses a route from an eBGP worker whose AS path does
 	// not start with the worker's own AS (as FRR does by default).

@@ -19,6 +19,8 @@ const (
 	DefaultPort               = 179
 	DefaultVRFDir             = "vrfs.d"
 	DefaultMaxPrefixesRestart = 30 * time.Second
+	// DefaultMaxPrefixesWarning is FRR's maximum-prefix threshold, 75 %.
+	DefaultMaxPrefixesWarning = 75
 	DefaultStateDir           = "/var/lib/t5gw"
 	// DefaultRestartTime is what fabric peers are told to keep t5gw's routes
 	// for while it restarts (FRR's and BIRD's default too).
@@ -245,6 +247,7 @@ func (c *Config) workers(f string, raw rawWorkers, p *problems) Workers {
 		Port:                   port(p, f, "workers.port", raw.Port),
 		MaxPrefixes:            uint32(number(p, f, "workers.max-prefixes", raw.MaxPrefixes, 0, 0, 1<<32-1)),
 		MaxPrefixesRestart:     DefaultMaxPrefixesRestart,
+		MaxPrefixesWarning:     uint8(number(p, f, "workers.max-prefixes-warning", raw.MaxPrefixesWarning, DefaultMaxPrefixesWarning, 1, 100)),
 		AllowThirdPartyNextHop: boolean(p, f, "workers.allow-third-party-nexthop", raw.AllowThirdPartyNextHop, false),
 		EnforceFirstAS:         boolean(p, f, "workers.enforce-first-as", raw.EnforceFirstAS, true),
 	}

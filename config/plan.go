@@ -166,7 +166,7 @@ func diffVRF(running, next *Config, was, v VRF) *VRFPlan {
 	vp.Translate = changedFields(running.EVPN(was), next.EVPN(v))
 	vp.InstallRoutes = was.InstallRoutes != v.InstallRoutes
 	vp.RestartWorkers = workerSpeakerChange(running, next, was, v)
-	vp.Limits = was.Workers.MaxPrefixes != v.Workers.MaxPrefixes
+	vp.Limits = was.Workers.MaxPrefixes != v.Workers.MaxPrefixes || was.Workers.MaxPrefixesWarning != v.Workers.MaxPrefixesWarning
 	if vp.RestartWorkers == "" {
 		vp.Peers = diffPeers(was.Workers, v.Workers)
 	}
@@ -354,7 +354,7 @@ func (p Plan) Steps() []string {
 			add("vrf %s: install-routes %v", v.Name, v.Next.InstallRoutes)
 		}
 		if v.Limits {
-			add("vrf %s: max-prefixes %d", v.Name, v.Next.Workers.MaxPrefixes)
+			add("vrf %s: max-prefixes %d (warning at %d%%), every worker held to it at once", v.Name, v.Next.Workers.MaxPrefixes, v.Next.Workers.MaxPrefixesWarning)
 		}
 		for _, pr := range v.Peers.Add {
 			add("vrf %s: add peer %s", v.Name, pr.Key())

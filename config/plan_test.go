@@ -71,7 +71,7 @@ func TestDiff(t *testing.T) {
 		{"graceful-shutdown", planGlobal + "graceful-shutdown: true\n", planVRF, "",
 			[]string{"vrf blue: translate again: graceful-shutdown"}},
 		{"max-prefixes", planGlobal, planVRF + "  max-prefixes: 100\n", "",
-			[]string{"vrf blue: max-prefixes 100"}},
+			[]string{"vrf blue: max-prefixes 100 (warning at 75%), every worker held to it at once"}},
 		{"max-prefixes-restart", planGlobal, planVRF + "  max-prefixes-restart: 1m\n", "",
 			[]string{"vrf blue: settings only t5gw reads (such as max-prefixes-restart)"}},
 		{"peer asn", planGlobal, edit(planVRF, "asn: 65011", "asn: 65111"), "",

@@ -71,6 +71,7 @@ type rawWorkers struct {
 	Accept                 []string  `mapstructure:"accept"`
 	MaxPrefixes            string    `mapstructure:"max-prefixes"`
 	MaxPrefixesRestart     string    `mapstructure:"max-prefixes-restart"`
+	MaxPrefixesWarning     string    `mapstructure:"max-prefixes-warning"`
 	AllowThirdPartyNextHop string    `mapstructure:"allow-third-party-nexthop"`
 	EnforceFirstAS         string    `mapstructure:"enforce-first-as"`
 	Timers                 rawTimers `mapstructure:"timers"`

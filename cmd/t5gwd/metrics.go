@@ -30,7 +30,7 @@ type metrics struct {
 	speakers map[string]prometheus.Collector // GoBGP's collectors, by speaker
 
 	fabricUp, workersUp, received, advertised, refused, refusals, cutoffs, reloads, updates,
-	stale, downs, running, ready, gateways, unresolved, moves, hosts, accepted *prometheus.Desc
+	stale, downs, running, ready, gateways, unresolved, moves, hosts, accepted, nearLimit *prometheus.Desc
 }
 
 func newMetrics(d *daemon) *metrics {
@@ -57,6 +57,8 @@ func newMetrics(d *daemon) *metrics {
 			"Announcements refused since the VRF started, per reason.", []string{"vrf", "reason"}, nil),
 		cutoffs: prometheus.NewDesc("t5gw_vrf_max_prefix_cutoffs_total",
 			"Worker sessions closed for going over max-prefixes.", []string{"vrf"}, nil),
+		nearLimit: prometheus.NewDesc("t5gw_vrf_workers_near_max_prefixes",
+			"Workers (counted per address family) whose accepted routes are past max-prefixes-warning percent of max-prefixes.", []string{"vrf"}, nil),
 		updates: prometheus.NewDesc("t5gw_vrf_fabric_updates_total",
 			"Type-5 advertisements and withdrawals the fabric speaker took, per VRF.", []string{"vrf", "op"}, nil),
 		running: prometheus.NewDesc("t5gw_vrf_running",
@@ -137,7 +139,7 @@ func (m *metrics) reload(ok bool) {
 // Describe implements prometheus.Collector.
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{m.fabricUp, m.workersUp, m.downs, m.received, m.stale, m.advertised, m.refused,
-		m.refusals, m.cutoffs, m.reloads, m.updates, m.running, m.ready, m.gateways, m.unresolved, m.moves, m.hosts, m.accepted} {
+		m.refusals, m.cutoffs, m.reloads, m.updates, m.running, m.ready, m.gateways, m.unresolved, m.moves, m.hosts, m.accepted, m.nearLimit} {
 		ch <- d
 	}
 }
@@ -178,6 +180,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		gauge(m.workersUp, float64(up), name)
 		counter(m.downs, float64(st.downs()), name)
 		counter(m.cutoffs, float64(st.cutoffs()), name)
+		gauge(m.nearLimit, float64(s.NearLimit), name)
 		gauge(m.received, float64(s.Received), name)
 		refused := 0
 		for _, n := range s.Refused {

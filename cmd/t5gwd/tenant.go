@@ -97,10 +97,24 @@ func startTenant(ctx context.Context, s tenantSettings, fabric rib.Fabric, log *
 	ctx, cancel := context.WithCancel(ctx)
 	t := &tenant{name: s.vrf.Name, log: log.With("vrf", s.vrf.Name), settings: make(chan tenantUpdate),
 		done: make(chan struct{}), cancel: cancel, keep: make(chan bool, 1), cfg: s}
-	t.pipe = rib.NewVRF(s.evpn, fabric, log, rib.WithRDs(s.rds), rib.WithLocator(s.where), rib.WithReconcileTime(s.reconciled))
+	t.pipe = rib.NewVRF(s.evpn, fabric, log, rib.WithRDs(s.rds), rib.WithLocator(s.where),
+		rib.WithReconcileTime(s.reconciled), rib.WithLimit(s.limit(), t.cutOff))
 	t.status.pipe = t.pipe
 	go t.run(ctx)
 	return t
+}
+
+// limit is max-prefixes as the pipeline counts it: accepted routes only.
+func (s tenantSettings) limit() rib.Limit {
+	return rib.Limit{Max: int(s.vrf.Workers.MaxPrefixes), WarnPercent: int(s.vrf.Workers.MaxPrefixesWarning)}
+}
+
+// cutOff closes the session of a worker the pipeline found over
+// max-prefixes, through the worker speaker running now.
+func (t *tenant) cutOff(worker netip.Addr, why string) {
+	if w := t.snapshot().workers; w != nil {
+		w.CutOff(worker, why)
+	}
 }
 
 // update hands the tenant new settings and waits until it has applied them
@@ -339,6 +353,9 @@ func (t *tenant) apply(ctx context.Context, s tenantSettings, retry *time.Timer)
 		settings := s.evpn
 		settings.VTEP = t.vtep()
 		t.pipe.SetVRF(settings)
+	}
+	if p.Limits {
+		t.pipe.SetLimit(s.limit())
 	}
 	if p.InstallRoutes {
 		if err := t.setKernel(); err != nil {

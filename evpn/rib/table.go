@@ -45,6 +45,10 @@ type Table struct {
 	refused         map[evpn.Reason]int
 	routes          int
 	stale           int
+	// accepted counts each worker's admitted announcements per family, for
+	// max-prefixes; counted notes those whose count changed since takeCounted.
+	accepted map[workerFamily]int
+	counted  map[workerFamily]struct{}
 }
 
 // RDs hands out the per-worker route distinguishers of a node's VRFs.
@@ -69,6 +73,8 @@ func NewTable(vrf evpn.VRF, rds RDs) *Table {
 		byWorker: make(map[netip.Addr]map[netip.Prefix]*entry),
 		byPrefix: make(map[netip.Prefix]prefixState),
 		refused:  make(map[evpn.Reason]int),
+		accepted: make(map[workerFamily]int),
+		counted:  make(map[workerFamily]struct{}),
 	}
 }
 
@@ -120,6 +126,11 @@ func (t *Table) count(e *entry, n int) {
 		t.refused[e.refusal.Reason] += n
 		return
 	}
+	wf := workerFamily{e.route.Worker, evpn.FamilyOf(e.route.Prefix)}
+	if t.accepted[wf] += n; t.accepted[wf] == 0 {
+		delete(t.accepted, wf)
+	}
+	t.counted[wf] = struct{}{}
 	gw := e.route.NextHop
 	t.gateways[gw] += n
 	switch t.gateways[gw] {

@@ -25,6 +25,7 @@ type event struct {
 	flushed   chan struct{} // eventFlush
 	located   []netip.Addr  // eventLocated
 	query     func()        // eventQuery
+	limit     Limit         // eventLimit
 }
 
 type eventKind uint8
@@ -40,6 +41,7 @@ const (
 	eventFlush
 	eventLocated
 	eventQuery
+	eventLimit
 )
 
 // StalePathTime bounds how long a restarted worker's stale routes wait for
@@ -62,6 +64,10 @@ type Stats struct {
 	Gateways   []Gateway
 	Unresolved int
 	Moves      uint64 // gateway IPs seen moving from one VTEP to another
+	// NearLimit counts the workers' families past the max-prefixes warning;
+	// Cutoffs, the workers cut off for going over max-prefixes.
+	NearLimit int
+	Cutoffs   uint64
 }
 
 // Gateway is one gateway IP of a VRF: how many routes use it, and where the
@@ -119,6 +125,11 @@ type VRF struct {
 	located    map[netip.Addr]sighting // owned by Run: gateway IPs in use, as last seen
 	moves      uint64                  // owned by Run
 	synced     bool                    // owned by Run: where was synced at the last look
+	limit      Limit                   // owned by Run
+	cutOff     CutOff
+	cut        map[netip.Addr]struct{}   // owned by Run: workers cut off, until their session ends
+	near       map[workerFamily]struct{} // owned by Run: past the warning
+	cutoffs    uint64                    // owned by Run
 
 	mu    sync.Mutex
 	stats Stats
@@ -137,6 +148,8 @@ func NewVRF(vrf evpn.VRF, fabric Fabric, log *slog.Logger, opts ...Option) *VRF 
 		refusals: map[evpn.Reason]uint64{},
 		stale:    map[netip.Addr]time.Time{},
 		located:  map[netip.Addr]sighting{},
+		cut:      map[netip.Addr]struct{}{},
+		near:     map[workerFamily]struct{}{},
 		stats:    Stats{Refused: map[evpn.Reason]int{}, RefusalsTotal: map[evpn.Reason]uint64{}},
 	}
 	for _, o := range opts {
@@ -267,6 +280,7 @@ func (v *VRF) Run(ctx context.Context) {
 		case <-expire.C:
 			v.expireStale(time.Now())
 		}
+		v.checkLimits()
 		v.resetExpiry(expire)
 		start := time.Now()
 		dirty := v.table.TakeDirty()
@@ -311,6 +325,8 @@ func (v *VRF) apply(ev event) {
 		v.flushed = append(v.flushed, ev.flushed)
 	case eventQuery:
 		ev.query()
+	case eventLimit:
+		v.setLimit(ev.limit)
 	case eventLocated:
 		v.table.gatewaysChanged = true // look again at every gateway IP
 		if v.table.vrf.Unresolved == evpn.UnresolvedAdvertise {
@@ -325,6 +341,7 @@ func (v *VRF) apply(ev event) {
 			v.table.MarkGateway(ip)
 		}
 	case eventDown:
+		delete(v.cut, ev.worker) // what it sends from now on is a new session's
 		v.down(ev.worker, ev.keep)
 	case eventUp:
 		if n := v.table.SweepStale(ev.worker, evpn.AllFamilies&^ev.families); n > 0 {
@@ -345,6 +362,9 @@ func (v *VRF) apply(ev event) {
 			delete(v.stale, ev.worker)
 		}
 	default:
+		if _, cut := v.cut[ev.worker]; cut {
+			return // over max-prefixes: its session is ending
+		}
 		for _, p := range ev.withdrawn {
 			v.table.Withdraw(ev.worker, p)
 		}
@@ -439,6 +459,7 @@ func (v *VRF) publish(pending int) {
 	v.stats.Pending = pending
 	v.stats.Sent = v.rec.Sent()
 	v.stats.Stale = v.table.Stale()
+	v.stats.NearLimit, v.stats.Cutoffs = len(v.near), v.cutoffs
 	for _, r := range evpn.Reasons {
 		v.stats.Refused[r] = v.table.Refused(r)
 		v.stats.RefusalsTotal[r] = v.refusals[r]
