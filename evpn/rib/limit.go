@@ -77,11 +77,12 @@ func (v *VRF) setLimit(l Limit) {
 // one over it loses its routes at once (they never reach the fabric) and
 // its session, and nothing more it sent is read until that session ends.
 func (v *VRF) checkLimits() {
-	counts := v.table.takeCounted()
 	if v.limit.Max <= 0 {
+		clear(v.table.counted)
 		clear(v.near)
 		return
 	}
+	counts := v.table.takeCounted()
 	for wf, n := range counts {
 		if _, cut := v.cut[wf.worker]; cut {
 			continue
