@@ -122,7 +122,8 @@ func TestRouteReaderSharesAnUpdatesAttributes(t *testing.T) {
 
 // TestRouteReaderChecks: an eBGP worker's AS path must start with its own AS
 // (enforce-first-as), an iBGP one's need not; empty COMMUNITIES and LARGE
-// COMMUNITIES make the route a withdrawal (RFC 7606 section 7.8, RFC 8092).
+// COMMUNITIES make the route a withdrawal (RFC 7606 section 7.8, RFC 8092),
+// and so does AS 0 in the AS path (RFC 7607).
 func TestRouteReaderChecks(t *testing.T) {
 	nh, _ := bgppkt.NewPathAttributeNextHop(netip.MustParseAddr("192.168.1.11"))
 	path := func(peerAS uint32, asns []uint32, extra ...bgppkt.PathAttributeInterface) *apiutil.Path {
@@ -146,6 +147,7 @@ func TestRouteReaderChecks(t *testing.T) {
 		{"iBGP, an empty AS path", path(65000, nil), false, false},
 		{"empty COMMUNITIES", path(65011, []uint32{65011}, bgppkt.NewPathAttributeCommunities(nil)), false, true},
 		{"empty LARGE_COMMUNITIES", path(65011, []uint32{65011}, bgppkt.NewPathAttributeLargeCommunities(nil)), false, true},
+		{"AS 0 in the AS path", path(65011, []uint32{65011, 0}), false, true}, // RFC 7607
 	} {
 		r, withdrawn, ok := rd.read(tc.p)
 		if !ok || withdrawn != tc.withdraw || (!withdrawn && r.ForeignFirstAS != tc.foreign) {

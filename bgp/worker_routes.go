@@ -1,6 +1,8 @@
 package bgp
 
 import (
+	"slices"
+
 	"github.com/osrg/gobgp/v4/pkg/apiutil"
 	bgppkt "github.com/osrg/gobgp/v4/pkg/packet/bgp"
 	"github.com/t5gw/t5gw/evpn"
@@ -40,6 +42,9 @@ func (rd *routeReader) read(p *apiutil.Path) (r evpn.Route, withdrawn, ok bool) 
 			r.Origin = a.Value
 		case *bgppkt.PathAttributeAsPath:
 			r.ASPath = rd.segmentsOf(a)
+			if hasAS0(r.ASPath) { // RFC 7607 section 2
+				return r, true, true
+			}
 		case *bgppkt.PathAttributeNextHop:
 			r.NextHop = a.Value
 		case *bgppkt.PathAttributeMpReachNLRI:
@@ -66,6 +71,17 @@ func (rd *routeReader) read(p *apiutil.Path) (r evpn.Route, withdrawn, ok bool) 
 	}
 	r.ForeignFirstAS = p.PeerASN != 0 && p.PeerASN != rd.localAS && !startsWith(r.ASPath, p.PeerASN)
 	return r, false, true
+}
+
+// hasAS0 tells whether an AS path holds AS 0, which RFC 7607 makes a
+// malformed AS_PATH: the UPDATE is treated as a withdrawal (RFC 7606).
+func hasAS0(path []evpn.ASPathSegment) bool {
+	for _, seg := range path {
+		if slices.Contains(seg.ASNs, 0) {
+			return true
+		}
+	}
+	return false
 }
 
 // startsWith tells whether an AS path starts with asn (RFC 4271 section

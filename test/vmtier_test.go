@@ -15,8 +15,9 @@ import (
 )
 
 // TestVMTier runs the tests that need VRF devices (build tag realkernel: the
-// vrf package's and TestRealKernelVRFDevice) inside a VM booted with Debian's
-// kernel, and fails with their output when they fail there.
+// vrf package's, TestRealKernelVRFDevice and TestRealKernelOverlappingVRFs)
+// inside a VM booted with Debian's kernel, and fails with their output when
+// they fail there.
 func TestVMTier(t *testing.T) {
 	lab.Require(t, "qemu-system-x86_64", "cpio", "busybox", "gzip")
 	if _, _, err := vm.Kernel(); err != nil {
@@ -73,7 +74,7 @@ exit $((a|b))
 		t.Fatalf("inside the VM: status %d, %v\n%s", status, err, out)
 	}
 	for _, want := range []string{"--- PASS: TestRealKernelTenant", "--- PASS: TestRealKernelRoutes",
-		"--- PASS: TestRealKernelWatch", "--- PASS: TestRealKernelVRFDevice"} {
+		"--- PASS: TestRealKernelWatch", "--- PASS: TestRealKernelVRFDevice", "--- PASS: TestRealKernelOverlappingVRFs"} {
 		if os.Getenv("T5GW_VM_RUN") == "" && !strings.Contains(out, want) {
 			t.Errorf("the VM's output lacks %q:\n%s", want, out)
 		}
