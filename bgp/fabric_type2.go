@@ -75,6 +75,9 @@ func readMACIP(p *apiutil.Path) (resolve.MACIP, bool) {
 		return resolve.MACIP{}, false
 	}
 	m := resolve.MACIP{Peer: p.PeerAddress.Unmap().WithZone(""), RD: rd, MAC: evpn.MAC(r.MacAddress), IP: r.IPAddress.Unmap()}
+	if len(r.Labels) > 1 { // symmetric IRB: the second label is the IP-VRF's L3VNI
+		m.L3VNI = r.Labels[1]
+	}
 	if p.Withdrawal {
 		return m, true
 	}

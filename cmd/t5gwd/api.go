@@ -227,9 +227,13 @@ func (d *daemon) apiWorker(vrf string, s bgp.Session, v rib.WorkerView) api.Work
 	}
 	d.mu.Lock()
 	where := d.where
+	var l3vni uint32
+	if t := d.tenants[vrf]; t != nil {
+		l3vni = t.l3vni()
+	}
 	d.mu.Unlock()
 	if where != nil {
-		loc := where.Lookup(s.Peer)
+		loc := where.Lookup(s.Peer, l3vni)
 		w.Gateway = &api.Gateway{Resolved: loc.Resolved, MAC: loc.MAC, Seq: loc.Seq, Synced: where.Synced()}
 		if loc.VTEP.IsValid() {
 			w.Gateway.VTEP = loc.VTEP.String()

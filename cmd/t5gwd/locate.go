@@ -66,11 +66,12 @@ func (l *locator) setWatch(watch []netip.Prefix) {
 	l.tell(changes)
 }
 
-// Lookup implements rib.Locator.
-func (l *locator) Lookup(ip netip.Addr) resolve.Location {
+// Lookup implements rib.Locator: where the fabric resolves ip in the VRF of
+// l3vni (0: any).
+func (l *locator) Lookup(ip netip.Addr, l3vni uint32) resolve.Location {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.table.Lookup(ip)
+	return l.table.LookupIn(ip, l3vni)
 }
 
 // Synced implements rib.Locator.

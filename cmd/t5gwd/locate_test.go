@@ -46,7 +46,7 @@ func TestLocatorFollowsTheFabric(t *testing.T) {
 	if !l.Synced() || last() != nil {
 		t.Errorf("after End-of-RIB: synced %v, last told %v; want synced, told with nil", l.Synced(), last())
 	}
-	if loc := l.Lookup(w1); !loc.Resolved || loc.VTEP != netip.MustParseAddr("10.0.0.12") {
+	if loc := l.Lookup(w1, 0); !loc.Resolved || loc.VTEP != netip.MustParseAddr("10.0.0.12") {
 		t.Errorf("w1: %+v", loc)
 	}
 	if n := len(l.All()); n != 2 {
@@ -57,14 +57,14 @@ func TestLocatorFollowsTheFabric(t *testing.T) {
 	// has sent End-of-RIB; what it did not send again goes then.
 	l.FabricPeer(rr, false)
 	l.FabricPeer(rr, false) // another non-established state: no change
-	if !l.Lookup(w1).Resolved {
+	if !l.Lookup(w1, 0).Resolved {
 		t.Error("w1 unresolved as soon as the reflector's session ended")
 	}
 	l.FabricPeer(rr, true)
 	l.MACIPs([]resolve.MACIP{macip(w1, "10.0.0.14")}, nil)
 	l.FabricEndOfRIB(rr)
-	if loc := l.Lookup(w1); loc.VTEP != netip.MustParseAddr("10.0.0.14") || l.Lookup(w2).Resolved {
-		t.Errorf("after the reflector's End-of-RIB: w1 %+v, w2 %+v; want w1 behind 10.0.0.14, w2 gone", loc, l.Lookup(w2))
+	if loc := l.Lookup(w1, 0); loc.VTEP != netip.MustParseAddr("10.0.0.14") || l.Lookup(w2, 0).Resolved {
+		t.Errorf("after the reflector's End-of-RIB: w1 %+v, w2 %+v; want w1 behind 10.0.0.14, w2 gone", loc, l.Lookup(w2, 0))
 	}
 
 	// The fabric speaker is replaced: what the new one does not get again
@@ -73,22 +73,22 @@ func TestLocatorFollowsTheFabric(t *testing.T) {
 	l.sessionsEnded()
 	l.FabricPeer(rr, true)
 	l.MACIPs([]resolve.MACIP{macip(w1, "10.0.0.14")}, nil)
-	if !l.Lookup(w2).Resolved {
+	if !l.Lookup(w2, 0).Resolved {
 		t.Error("w2 unresolved before the new session's End-of-RIB")
 	}
 	l.FabricEndOfRIB(rr)
-	if l.Lookup(w2).Resolved || !l.Lookup(w1).Resolved {
-		t.Errorf("after the new session's End-of-RIB: w1 %+v, w2 %+v; want w1 only", l.Lookup(w1), l.Lookup(w2))
+	if l.Lookup(w2, 0).Resolved || !l.Lookup(w1, 0).Resolved {
+		t.Errorf("after the new session's End-of-RIB: w1 %+v, w2 %+v; want w1 only", l.Lookup(w1, 0), l.Lookup(w2, 0))
 	}
 
 	// A withdrawal; a watch that no longer holds w1.
 	l.MACIPs(nil, []resolve.MACIP{macip(w1, "10.0.0.14")})
-	if l.Lookup(w1).Resolved {
+	if l.Lookup(w1, 0).Resolved {
 		t.Error("w1 still resolved after its withdrawal")
 	}
 	l.MACIPs([]resolve.MACIP{macip(w1, "10.0.0.14")}, nil)
 	l.setWatch([]netip.Prefix{netip.MustParsePrefix("192.168.20.0/24")})
-	if l.Lookup(w1).Resolved || last()[0] != w1 {
-		t.Errorf("after the watch moved: w1 %+v, told %v", l.Lookup(w1), last())
+	if l.Lookup(w1, 0).Resolved || last()[0] != w1 {
+		t.Errorf("after the watch moved: w1 %+v, told %v", l.Lookup(w1, 0), last())
 	}
 }

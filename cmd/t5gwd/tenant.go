@@ -74,6 +74,7 @@ type tenantStatus struct {
 	// What worker speakers that have stopped counted: the tenant's counters
 	// go on across a restart of its worker speaker.
 	downsBefore, cutoffsBefore uint64
+	l3vni                      uint32 // the VRF's, for where its gateway IPs resolve
 }
 
 // downs is how many worker sessions have ended in the tenant's life.
@@ -99,10 +100,13 @@ func startTenant(ctx context.Context, s tenantSettings, fabric rib.Fabric, log *
 		done: make(chan struct{}), cancel: cancel, keep: make(chan bool, 1), cfg: s}
 	t.pipe = rib.NewVRF(s.evpn, fabric, log, rib.WithRDs(s.rds), rib.WithLocator(s.where),
 		rib.WithReconcileTime(s.reconciled), rib.WithLimit(s.limit(), t.cutOff))
-	t.status.pipe = t.pipe
+	t.status.pipe, t.status.l3vni = t.pipe, s.evpn.L3VNI
 	go t.run(ctx)
 	return t
 }
+
+// l3vni is the tenant's L3VNI, as its last settings said.
+func (t *tenant) l3vni() uint32 { return t.snapshot().l3vni }
 
 // limit is max-prefixes as the pipeline counts it: accepted routes only.
 func (s tenantSettings) limit() rib.Limit {
@@ -191,6 +195,9 @@ func (t *tenant) applySettings(ctx context.Context, s tenantSettings, retry *tim
 	if s.vrf.Device != t.cfg.vrf.Device {
 		t.stopWatch()
 		t.cfg = s
+		t.mu.Lock()
+		t.status.l3vni = s.evpn.L3VNI
+		t.mu.Unlock()
 		t.stopWorkers(false) // another Linux VRF: its sessions and routes start over
 		t.tenant = vrf.Tenant{}
 		t.watch(ctx)
@@ -349,6 +356,9 @@ func (t *tenant) vtep() netip.Addr {
 func (t *tenant) apply(ctx context.Context, s tenantSettings, retry *time.Timer) {
 	old, p := t.cfg, s.plan
 	t.cfg = s
+	t.mu.Lock()
+	t.status.l3vni = s.evpn.L3VNI
+	t.mu.Unlock()
 	if len(p.Translate) > 0 {
 		settings := s.evpn
 		settings.VTEP = t.vtep()

@@ -6,6 +6,7 @@
 package resolve
 
 import (
+	"maps"
 	"net/netip"
 	"slices"
 
@@ -20,6 +21,9 @@ type MACIP struct {
 	IP   netip.Addr
 	VTEP netip.Addr // its BGP next hop: the leaf the host is behind
 	Seq  uint32     // MAC Mobility sequence number (RFC 7432 section 15); 0 without one
+	// L3VNI is the route's second label, the IP-VRF's L3VNI in symmetric
+	// IRB (RFC 9135 section 5.1); 0 without one.
+	L3VNI uint32
 }
 
 // key is what tells two Type-2 routes apart: RD, MAC and IP (the Ethernet
@@ -86,7 +90,7 @@ func (t *Table) SetWatch(watch []netip.Prefix) []Change {
 		if t.Watches(ip) {
 			continue
 		}
-		was := locate(ip, es)
+		was := locate(ip, es, 0)
 		delete(t.byIP, ip)
 		out = append(out, Change{was, Location{IP: ip}})
 	}
@@ -105,9 +109,9 @@ func (t *Table) Update(r MACIP) (Change, bool) {
 		es = map[key]*entry{}
 		t.byIP[r.IP] = es
 	}
-	was := locate(r.IP, es)
+	was := maps.Clone(es)
 	es[key{r.Peer, r.RD, r.MAC}] = &entry{MACIP: r}
-	return changed(was, locate(r.IP, es))
+	return changed(r.IP, was, es)
 }
 
 // Withdraw removes a Type-2 route.
@@ -118,12 +122,12 @@ func (t *Table) Withdraw(peer netip.Addr, rd evpn.RD, mac evpn.MAC, ip netip.Add
 	if es[k] == nil {
 		return Change{}, false
 	}
-	was := locate(ip, es)
+	was := maps.Clone(es)
 	delete(es, k)
 	if len(es) == 0 {
 		delete(t.byIP, ip)
 	}
-	return changed(was, locate(ip, es))
+	return changed(ip, was, es)
 }
 
 // MarkStale marks every route from peer stale, as when its session ends: they
@@ -144,7 +148,7 @@ func (t *Table) MarkStale(peer netip.Addr) {
 func (t *Table) Sweep(peer netip.Addr, all bool) []Change {
 	var out []Change
 	for ip, es := range t.byIP {
-		was := locate(ip, es)
+		was := maps.Clone(es)
 		for k, e := range es {
 			if k.peer == peer && (all || e.stale) {
 				delete(es, k)
@@ -153,35 +157,48 @@ func (t *Table) Sweep(peer netip.Addr, all bool) []Change {
 		if len(es) == 0 {
 			delete(t.byIP, ip)
 		}
-		if c, ok := changed(was, locate(ip, es)); ok {
+		if c, ok := changed(ip, was, es); ok {
 			out = append(out, c)
 		}
 	}
 	return out
 }
 
-// Lookup is what the fabric says of ip.
-func (t *Table) Lookup(ip netip.Addr) Location {
+// Lookup is what the fabric says of ip, in any VRF.
+func (t *Table) Lookup(ip netip.Addr) Location { return t.LookupIn(ip, 0) }
+
+// LookupIn is what the fabric says of ip in the IP-VRF whose L3VNI is
+// l3vni: a Type-2 route with a second label (symmetric IRB) resolves only
+// in the VRF of that L3VNI, one without (asymmetric IRB, a bridged-only
+// fabric) in every VRF. Two tenants may then use one address, each
+// resolved where it is. l3vni 0 looks in every VRF.
+func (t *Table) LookupIn(ip netip.Addr, l3vni uint32) Location {
 	ip = ip.Unmap()
-	return locate(ip, t.byIP[ip])
+	return locate(ip, t.byIP[ip], l3vni)
 }
 
 // All lists every watched address the fabric has a Type-2 route for, by address.
 func (t *Table) All() []Location {
 	out := make([]Location, 0, len(t.byIP))
 	for ip, es := range t.byIP {
-		out = append(out, locate(ip, es))
+		out = append(out, locate(ip, es, 0))
 	}
 	slices.SortFunc(out, func(a, b Location) int { return a.IP.Compare(b.IP) })
 	return out
 }
 
-// locate picks, among the routes of ip, the one the fabric follows: the
-// highest MAC Mobility sequence number (RFC 7432 section 15), then the lowest
-// VTEP, then the lowest peer, so that the choice is stable.
-func locate(ip netip.Addr, es map[key]*entry) Location {
+// locate picks, among the routes of ip in the VRF of l3vni (0: any), the one
+// the fabric follows: the highest MAC Mobility sequence number (RFC 7432
+// section 15), then the lowest VTEP, then the lowest peer, so that the
+// choice is stable.
+func locate(ip netip.Addr, es map[key]*entry, l3vni uint32) Location {
 	var best *entry
+	n := 0
 	for _, e := range es {
+		if l3vni != 0 && e.L3VNI != 0 && e.L3VNI != l3vni {
+			continue
+		}
+		n++
 		if best == nil || e.Seq > best.Seq ||
 			e.Seq == best.Seq && (e.VTEP.Less(best.VTEP) || e.VTEP == best.VTEP && e.Peer.Less(best.Peer)) {
 			best = e
@@ -190,9 +207,22 @@ func locate(ip netip.Addr, es map[key]*entry) Location {
 	if best == nil {
 		return Location{IP: ip}
 	}
-	return Location{IP: ip, Resolved: true, VTEP: best.VTEP, MAC: best.MAC.String(), Seq: best.Seq, Routes: len(es)}
+	return Location{IP: ip, Resolved: true, VTEP: best.VTEP, MAC: best.MAC.String(), Seq: best.Seq, Routes: n}
 }
 
-func changed(was, now Location) (Change, bool) {
-	return Change{was, now}, was != now
+// changed tells whether ip's location moved, in any VRF, when its routes
+// went from was to now; the change it returns is the view of every VRF.
+func changed(ip netip.Addr, was, now map[key]*entry) (Change, bool) {
+	c := Change{locate(ip, was, 0), locate(ip, now, 0)}
+	if c.Was != c.Now {
+		return c, true
+	}
+	for _, es := range []map[key]*entry{was, now} {
+		for _, e := range es {
+			if e.L3VNI != 0 && locate(ip, was, e.L3VNI) != locate(ip, now, e.L3VNI) {
+				return c, true
+			}
+		}
+	}
+	return c, false
 }

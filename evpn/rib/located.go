@@ -43,7 +43,7 @@ func (v *VRF) follow() []Gateway {
 	seen := make(map[netip.Addr]bool, len(v.located))
 	v.table.Gateways(func(gw netip.Addr, routes int) {
 		seen[gw] = true
-		now := v.where.Lookup(gw)
+		now := v.where.Lookup(gw, v.table.vrf.L3VNI)
 		was, known := v.located[gw]
 		next := sighting{Location: now, lastVTEP: was.lastVTEP}
 		if now.Resolved {

@@ -441,7 +441,7 @@ type fakeLocator struct {
 
 func newFakeLocator() *fakeLocator { return &fakeLocator{vtep: map[netip.Addr]netip.Addr{}} }
 
-func (l *fakeLocator) Lookup(ip netip.Addr) resolve.Location {
+func (l *fakeLocator) Lookup(ip netip.Addr, _ uint32) resolve.Location {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return location(ip, l.vtep[ip])

@@ -81,11 +81,12 @@ type Gateway struct {
 	Synced bool `json:"fabric-synced"`
 }
 
-// Locator says where the fabric resolves gateway IPs. Synced is false
-// until the fabric has sent its Type-2 routes once: before, nothing counts
-// as unresolved.
+// Locator says where the fabric resolves gateway IPs, in the VRF of an
+// L3VNI (a Type-2 route of symmetric IRB resolves only in its own). Synced
+// is false until the fabric has sent its Type-2 routes once: before,
+// nothing counts as unresolved.
 type Locator interface {
-	Lookup(ip netip.Addr) resolve.Location
+	Lookup(ip netip.Addr, l3vni uint32) resolve.Location
 	Synced() bool
 }
 
@@ -165,7 +166,7 @@ func NewVRF(vrf evpn.VRF, fabric Fabric, log *slog.Logger, opts ...Option) *VRF 
 // resolves tells whether the fabric resolves gw; before the fabric has sent
 // its Type-2 routes once, every gateway IP counts as resolved.
 func (v *VRF) resolves(gw netip.Addr) bool {
-	return !v.where.Synced() || v.where.Lookup(gw).Resolved
+	return !v.where.Synced() || v.where.Lookup(gw, v.table.vrf.L3VNI).Resolved
 }
 
 // Located says the fabric's view of the gateway IPs ips changed (a Type-2
