@@ -340,3 +340,21 @@ func testMaxPrefixes(t *testing.T, addr string, asn uint16) {
 		return len(got) == 3, got
 	})
 }
+
+// TestSyncedWithoutGracefulRestart: a worker whose OPEN has no graceful
+// restart capability need not send End-of-RIB (BIRD sends none then), so
+// t5gw counts its routes as all there once it has been silent for
+// quietSync, not never (a restarted t5gwd would wait its whole worker-wait).
+func TestSyncedWithoutGracefulRestart(t *testing.T) {
+	_, fport := startFabricPeer(t)
+	wport := freePort(t)
+	gw := startGateway(t, fport, wport, 0, time.Hour)
+	w := dialRaw(t, "127.0.0.14", wport, 65012) // its OPEN: no graceful restart
+	addr := netip.MustParseAddr("127.0.0.14")
+	w.announce(65012, "127.0.0.14", "10.244.5.0/24")
+	last := time.Now()
+	waitFor(t, "the worker counted as synced", func() (bool, any) { return gw.workers.Synced(addr), nil })
+	if since := time.Since(last); since < quietSync {
+		t.Errorf("synced %v after its last UPDATE, before quietSync %v", since, quietSync)
+	}
+}

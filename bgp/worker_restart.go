@@ -16,6 +16,7 @@ type restartCap struct {
 	families  evpn.Families // the families it restarts gracefully in
 	preserved evpn.Families // those whose forwarding state it kept (F bit)
 	helper    bool          // t5gw offered to help in this session
+	announced bool          // its OPEN carried the capability: it sends End-of-RIB
 }
 
 // restartCapOf reads the graceful restart capability a peer sent.
@@ -26,6 +27,7 @@ func restartCapOf(peer *apiutil.Peer) restartCap {
 		if !ok {
 			continue
 		}
+		c.announced = true
 		c.time = time.Duration(gr.Time) * time.Second
 		for _, t := range gr.Tuples {
 			var f evpn.Families
@@ -55,6 +57,7 @@ func (w *Workers) up(worker netip.Addr, peer *apiutil.Peer) {
 	c.helper = w.opts.GracefulRestart
 	w.restarts[worker] = c
 	w.eorPending[worker] = negotiated(peer) & w.opts.Families
+	w.heard[worker] = time.Now()
 	reset := w.resetting[worker]
 	delete(w.resetting, worker)
 	_, penalized := w.penalized[worker]
@@ -91,6 +94,7 @@ func (w *Workers) down(worker netip.Addr, reason api.PeerState_DisconnectReason)
 	}
 	w.mu.Lock()
 	delete(w.eorPending, worker)
+	delete(w.heard, worker)
 	w.mu.Unlock()
 	graceful := reason == api.PeerState_DISCONNECT_REASON_GRACEFUL_RESTART
 	w.sink.WorkerDown(worker, w.keepFor(worker, graceful || reset))
@@ -127,8 +131,15 @@ func negotiated(peer *apiutil.Peer) evpn.Families {
 	return f
 }
 
-// Synced tells whether the worker's session is established and the worker
-// has sent End-of-RIB in every family of the session: t5gw has all its routes.
+// quietSync is how long a worker without graceful restart, which need not
+// send End-of-RIB (RFC 4724 makes the marker part of that capability; BIRD
+// sends none without it), must have been silent after its session came up
+// for t5gw to count its routes as all there.
+const quietSync = time.Second
+
+// Synced tells whether the worker's session is established and t5gw has all
+// its routes: it has sent End-of-RIB in every family of the session, or,
+// without graceful restart, it has sent nothing for quietSync.
 func (w *Workers) Synced(worker netip.Addr) bool {
 	if !w.sessions.IsUp(worker) {
 		return false
@@ -136,7 +147,11 @@ func (w *Workers) Synced(worker netip.Addr) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	pending, ok := w.eorPending[worker]
-	return ok && pending == 0
+	if ok && pending == 0 {
+		return true
+	}
+	heard, up := w.heard[worker]
+	return ok && up && !w.restarts[worker].announced && time.Since(heard) >= quietSync
 }
 
 // Established lists the workers whose session is up.

@@ -77,6 +77,7 @@ type Workers struct {
 	restarts   map[netip.Addr]restartCap    // what each worker announced in its OPEN
 	resetting  map[netip.Addr]bool          // sessions t5gw is resetting itself
 	eorPending map[netip.Addr]evpn.Families // families a worker has yet to send End-of-RIB in
+	heard      map[netip.Addr]time.Time     // when a worker's session came up or it last sent an UPDATE
 	penalized  map[netip.Addr]*time.Timer   // over max-prefixes, waiting to be let back
 	limitHits  uint64
 	stopping   bool
@@ -101,7 +102,7 @@ func NewWorkers(ctx context.Context, opts WorkersOptions, sink Sink) (*Workers, 
 	w := &Workers{opts: opts, srv: srv, sessions: newSessions(log), sink: sink, log: log,
 		static: map[netip.Addr]config.Peer{}, ranges: map[string]config.Peer{},
 		restarts: map[netip.Addr]restartCap{}, resetting: map[netip.Addr]bool{}, eorPending: map[netip.Addr]evpn.Families{},
-		penalized: map[netip.Addr]*time.Timer{}}
+		heard: map[netip.Addr]time.Time{}, penalized: map[netip.Addr]*time.Timer{}}
 	for _, a := range opts.Returning {
 		w.resetting[a] = true
 	}
@@ -342,6 +343,14 @@ func (w *Workers) updates(paths []*apiutil.Path, _ time.Time) {
 			b.announced = append(b.announced, r)
 		}
 	}
+	now := time.Now()
+	w.mu.Lock()
+	for _, worker := range order {
+		if _, up := w.heard[worker]; up {
+			w.heard[worker] = now
+		}
+	}
+	w.mu.Unlock()
 	for _, worker := range order {
 		b := byWorker[worker]
 		w.sink.Learn(worker, b.announced, b.withdrawn)
