@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/netip"
 	"os"
 	"os/user"
@@ -112,6 +113,11 @@ func (d *daemon) apiHandler(reload func(dryRun bool) api.Reload) http.Handler {
 		res := reload(r.URL.Query().Get("dry-run") == "true")
 		writeJSON(w, res, nil)
 	})
+	// Go's profiles (heap, allocs, goroutine, profile for CPU, ...), on the
+	// socket only, so only root and the API's group can take them:
+	// curl --unix-socket /run/t5gw/t5gwd.sock http://t5gwd/debug/pprof/heap
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	return mux
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"net"
+	"net/http/httptest"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/t5gw/t5gw/cmd/t5gwd/api"
 	"github.com/t5gw/t5gw/evpn"
 	"github.com/t5gw/t5gw/evpn/rib"
 )
@@ -139,4 +141,21 @@ func skipOrFail(t *testing.T, why string) {
 		t.Fatal(why)
 	}
 	t.Skip(why)
+}
+
+// TestAPIServesProfiles: Go's profiles are on the API socket (root and its
+// group only), for an operator who needs to see where memory or goroutines go.
+func TestAPIServesProfiles(t *testing.T) {
+	h := (&daemon{}).apiHandler(func(bool) api.Reload { return api.Reload{} })
+	for path, want := range map[string]string{
+		"/debug/pprof/goroutine?debug=1": "goroutine profile:",
+		"/debug/pprof/heap?debug=1":      "heap profile:",
+		"/debug/pprof/":                  "allocs",
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if rec.Code != 200 || !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("GET %s: %d, body lacks %q:\n%.300s", path, rec.Code, want, rec.Body.String())
+		}
+	}
 }
