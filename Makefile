@@ -43,10 +43,11 @@ fuzz:
 
 # t5gw, FRR doing the same job, and the floor at 10x1000, 100x1000, 1000x100
 # and 10x10000, three runs each, and churn at 100x1000; writes docs/benchmarks.md,
-# docs/churn.md, and CPU profiles of t5gw to docs/profile.md (about 25 minutes).
+# docs/churn.md, CPU profiles of t5gw to docs/profile.md and its heap to
+# docs/heap.md (about 25 minutes).
 bench: deps
 	$(GO) test -run XXX -bench . -benchmem ./evpn/... ./bgp/
-	$(GO) test -run XXX -bench 'BenchmarkGateway|BenchmarkProfile|BenchmarkChurn' -benchtime 1x -timeout 90m ./test/bench/
+	$(GO) test -run XXX -bench 'BenchmarkGateway|BenchmarkProfile|BenchmarkChurn|BenchmarkHeap' -benchtime 1x -timeout 90m ./test/bench/
 
 clean:
 	rm -rf bin dist

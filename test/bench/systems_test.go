@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"os"
 	"testing"
 
@@ -64,7 +65,11 @@ func startSystem(b *testing.B, sys string, gw *lab.Node) []*lab.Proc {
 	switch sys {
 	case sysT5GW:
 		gw.Write("vrfs.d/blue.yaml", t5gwVRF)
-		args := []string{t5gwd, "--config", gw.Write("t5gw.yaml", t5gwGlobal)}
+		global := t5gwGlobal
+		if apiSocket != "" {
+			global += fmt.Sprintf("api: {socket: %q}\n", apiSocket)
+		}
+		args := []string{t5gwd, "--config", gw.Write("t5gw.yaml", global)}
 		if profilePath != "" {
 			args = append(args, "--cpuprofile", profilePath)
 		}
