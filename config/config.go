@@ -22,6 +22,8 @@ type Config struct {
 	LogFormat string
 	// API is the local API t5gwctl talks to; read at start.
 	API API
+	// MemoryLimit is the garbage collector's soft limit; a reload applies it.
+	MemoryLimit MemoryLimit
 	// StateDir holds what survives a restart: the workers that were up, so
 	// that a restarted t5gwd knows it is restarting and whom to wait for.
 	StateDir        string

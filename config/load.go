@@ -141,6 +141,7 @@ func (c *Config) global(raw rawGlobal, p *problems) {
 			p.add(f, "api.socket", c.API.Socket, "is not an absolute path (empty turns the API off)")
 		}
 	}
+	c.MemoryLimit = memoryLimit(p, f, raw.MemoryLimit)
 	switch raw.LogFormat {
 	case "", "text":
 		c.LogFormat = "text"

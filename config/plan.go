@@ -19,6 +19,9 @@ type Plan struct {
 	Fabric   FabricPlan
 	Metrics  bool // the /metrics listener moves
 	LogLevel bool
+	// MemoryLimit is the new memory-limit when it changed (applied at
+	// once), else empty.
+	MemoryLimit string
 	// LogFormat and API: log-format or api changed, which take effect at
 	// the next start.
 	LogFormat, API bool
@@ -76,7 +79,7 @@ type PeerPlan struct {
 
 // Empty tells whether the plan changes nothing.
 func (p Plan) Empty() bool {
-	return p.Restart == "" && p.Fabric.empty() && !p.Metrics && !p.LogLevel && !p.LogFormat && !p.API && len(p.VRFs) == 0
+	return p.Restart == "" && p.Fabric.empty() && !p.Metrics && !p.LogLevel && p.MemoryLimit == "" && !p.LogFormat && !p.API && len(p.VRFs) == 0
 }
 
 func (f FabricPlan) empty() bool {
@@ -98,6 +101,9 @@ func Diff(running, next *Config) Plan {
 	}
 	p.Metrics = running.Metrics != next.Metrics
 	p.LogLevel = running.LogLevel != next.LogLevel
+	if running.MemoryLimit != next.MemoryLimit {
+		p.MemoryLimit = next.MemoryLimit.String()
+	}
 	p.LogFormat = running.LogFormat != next.LogFormat
 	p.API = running.API != next.API
 	p.Fabric = diffFabric(running, next)
@@ -328,6 +334,9 @@ func (p Plan) Steps() []string {
 	}
 	if p.LogLevel {
 		add("log-level: change")
+	}
+	if p.MemoryLimit != "" {
+		add("memory-limit: %s", p.MemoryLimit)
 	}
 	if p.LogFormat {
 		add("log-format: takes effect at the next start")

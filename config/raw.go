@@ -13,6 +13,8 @@ type rawGlobal struct {
 	LogLevel  string    `mapstructure:"log-level"`
 	LogFormat string    `mapstructure:"log-format"`
 	API       rawAPI    `mapstructure:"api"`
+	// MemoryLimit is the Go runtime's soft memory limit (MemoryLimit).
+	MemoryLimit string `mapstructure:"memory-limit"`
 
 	StateDir         string             `mapstructure:"state-dir"`
 	GracefulRestart  rawGracefulRestart `mapstructure:"graceful-restart"`

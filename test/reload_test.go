@@ -334,6 +334,12 @@ func TestReloadIsHitless(t *testing.T) {
 				})
 			}},
 		{name: "log-level back", edit: func(r *reloadLab) { r.edit(&r.global, "log-level: debug\n", "") }},
+		{name: "memory-limit", edit: func(r *reloadLab) { r.global += "memory-limit: 512MiB\n" },
+			done: func(t *testing.T, r *reloadLab) {
+				lab.WaitFor(t, "the new memory limit in the log", wait, func() (bool, string) {
+					return strings.Contains(r.daemon.Tail(50), `msg="memory limit" memory-limit=512MiB MiB=512`), r.daemon.Tail(5)
+				})
+			}},
 		{name: "and removed", edit: func(r *reloadLab) { r.edit(&r.blue, "    - {address: 192.168.10.99, asn: 65099}\n", "") }},
 		{name: "metrics moves", edit: func(r *reloadLab) {
 			r.edit(&r.global, "metrics: 127.0.0.1:9179", "metrics: 127.0.0.1:9180")

@@ -92,6 +92,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, sigs <-chan os.Si
 	level.Set(c.LogLevel)
 	log := slog.New(logHandler(c.LogFormat, stderr, level))
 
+	setMemoryLimit(c.MemoryLimit, log)
 	d, err := startDaemon(ctx, c, log, level)
 	if err != nil {
 		return err

@@ -87,6 +87,9 @@ func (d *daemon) apply(ctx context.Context, plan config.Plan, next *config.Confi
 	if plan.LogLevel {
 		d.level.Set(next.LogLevel)
 	}
+	if plan.MemoryLimit != "" {
+		setMemoryLimit(next.MemoryLimit, d.log)
+	}
 	if plan.Metrics {
 		if err := d.moveMetrics(next.Metrics); err != nil {
 			d.log.Error("reload: metrics listener stays where it is", "err", err)

@@ -66,6 +66,9 @@ func startSystem(b *testing.B, sys string, gw *lab.Node) []*lab.Proc {
 	case sysT5GW:
 		gw.Write("vrfs.d/blue.yaml", t5gwVRF)
 		global := t5gwGlobal
+		if l := os.Getenv("T5GW_BENCH_MEMORY_LIMIT"); l != "" { // such as 600MiB, to measure its cost
+			global += "memory-limit: " + l + "\n"
+		}
 		if apiSocket != "" {
 			global += fmt.Sprintf("api: {socket: %q}\n", apiSocket)
 		}
