@@ -191,7 +191,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		gauge(m.advertised, float64(s.Advertised), name)
 		counter(m.updates, float64(s.Sent.Advertised), name, "advertise")
 		counter(m.updates, float64(s.Sent.Withdrawn), name, "withdraw")
-		gauge(m.gateways, float64(len(s.Gateways)), name)
+		gauge(m.gateways, float64(s.GatewayIPs), name)
 		gauge(m.unresolved, float64(s.Unresolved), name)
 		counter(m.moves, float64(s.Moves), name)
 		for _, r := range evpn.Reasons {
@@ -210,13 +210,22 @@ func bool01(b bool) float64 {
 
 // gatewaysJSON serves /gateways: for each VRF, each gateway IP its routes
 // carry, with where the fabric resolves it, as JSON (the CLI's source).
-func (m *metrics) gatewaysJSON(w http.ResponseWriter, _ *http.Request) {
+func (m *metrics) gatewaysJSON(w http.ResponseWriter, r *http.Request) {
 	m.d.mu.Lock()
-	out := map[string][]rib.Gateway{}
+	pipes := map[string]*rib.VRF{}
 	for name, t := range m.d.tenants {
-		out[name] = t.snapshot().pipe.Stats().Gateways
+		pipes[name] = t.snapshot().pipe
 	}
 	m.d.mu.Unlock()
+	out := map[string][]rib.Gateway{}
+	for name, p := range pipes {
+		gws, err := p.Gateways(r.Context())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		out[name] = gws
+	}
 	w.Header().Set("Content-Type", "application/json")
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -1,6 +1,7 @@
 package rib
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -17,29 +18,24 @@ type sighting struct {
 }
 
 // follow looks again at where the fabric resolves each gateway IP in use,
-// when that set or the fabric's view changed, and logs what an operator
+// when that set or the fabric's view changed (not when only how many routes
+// use them did: that costs nothing per route), and logs what an operator
 // wants to know: a worker that moves to another VTEP, and a gateway IP that
-// stops resolving, once when it starts and once when it ends. It returns the
-// gateway IPs as they are now (Resolved counts only once the fabric is
-// synced), or nil when nothing was looked at.
-func (v *VRF) follow() []Gateway {
+// stops resolving, once when it starts and once when it ends. It returns
+// how many gateway IPs are in use and how many of them are unresolved (only
+// once the fabric is synced), with ok false when nothing was looked at.
+func (v *VRF) follow() (inUse, unresolved int, ok bool) {
 	if v.where == nil {
-		return nil
+		return 0, 0, false
 	}
-	set, counts := v.table.TakeGatewaysChanged()
-	switch {
-	case set:
-	case counts: // the same gateway IPs, seen as before: no need to ask the locator
-		return v.recount()
-	default:
-		return nil
+	if set, _ := v.table.TakeGatewaysChanged(); !set {
+		return 0, 0, false
 	}
 	synced := v.where.Synced()
 	if synced && !v.synced { // what was seen before the fabric had sent everything does not count
 		clear(v.located)
 	}
 	v.synced = synced
-	out := []Gateway{}
 	seen := make(map[netip.Addr]bool, len(v.located))
 	v.table.Gateways(func(gw netip.Addr, routes int) {
 		seen[gw] = true
@@ -50,13 +46,12 @@ func (v *VRF) follow() []Gateway {
 			next.lastVTEP = now.VTEP
 		}
 		v.located[gw] = next
-		g := Gateway{Location: now, Routes: routes, Synced: synced}
-		if rd, ok := v.table.RDOf(gw); ok {
-			g.RD = rd.String()
-		}
-		out = append(out, g)
+		inUse++
 		if !synced {
 			return
+		}
+		if !now.Resolved {
+			unresolved++
 		}
 		switch {
 		case !now.Resolved && (!known || was.Resolved):
@@ -82,12 +77,21 @@ func (v *VRF) follow() []Gateway {
 			v.log.Info("gateway IP no longer unresolved: no route uses it any more", "gateway", gw)
 		}
 	}
-	slices.SortFunc(out, func(a, b Gateway) int { return a.IP.Compare(b.IP) })
-	return out
+	return inUse, unresolved, true
 }
 
-// recount is the gateway IPs as last seen, with how many routes use each now.
-func (v *VRF) recount() []Gateway {
+// Gateways lists the VRF's gateway IPs as last seen, with how many routes
+// use each now; it is built when asked, not on every change.
+func (v *VRF) Gateways(ctx context.Context) ([]Gateway, error) {
+	var out []Gateway
+	err := v.query(ctx, func() { out = v.gateways() })
+	return out, err
+}
+
+func (v *VRF) gateways() []Gateway {
+	if v.where == nil {
+		return nil
+	}
 	out := make([]Gateway, 0, len(v.located))
 	v.table.Gateways(func(gw netip.Addr, routes int) {
 		g := Gateway{Location: v.located[gw].Location, Routes: routes, Synced: v.synced}

@@ -633,8 +633,9 @@ func TestVRFFollowsGatewayIPs(t *testing.T) {
 		for i := range s.wantGateways {
 			s.wantGateways[i].Synced = synced
 		}
-		if !slices.Equal(st.Gateways, s.wantGateways) {
-			t.Errorf("%s: Stats().Gateways\n got %+v\nwant %+v", s.name, st.Gateways, s.wantGateways)
+		gws, err := v.Gateways(context.Background())
+		if err != nil || !slices.Equal(gws, s.wantGateways) || st.GatewayIPs != len(s.wantGateways) {
+			t.Errorf("%s: Gateways (%v)\n got %+v\nwant %+v; Stats().GatewayIPs %d", s.name, err, gws, s.wantGateways, st.GatewayIPs)
 		}
 		if st.Unresolved != s.wantUnresolved || st.Moves != s.wantMoves || st.Advertised != len(s.wantHeld) {
 			t.Errorf("%s: Stats() unresolved %d, moves %d, advertised %d; want %d, %d, %d",
@@ -658,15 +659,15 @@ func TestVRFStatsForgetGatewayIPsNoLongerUsed(t *testing.T) {
 	v, logs := startVRF(t, vrf, fab, WithRDs(newRDs()), WithLocator(loc))
 	v.Learn(w1, []evpn.Route{route(w1, p1.String(), 65011)}, nil)
 	flush(t, v)
-	if st := v.Stats(); len(st.Gateways) != 1 || st.Unresolved != 1 || st.Advertised != 0 {
-		t.Fatalf("with w1 unresolved: gateways %+v, unresolved %d, advertised %d; want w1's, 1, 0",
-			st.Gateways, st.Unresolved, st.Advertised)
+	if st := v.Stats(); st.GatewayIPs != 1 || st.Unresolved != 1 || st.Advertised != 0 {
+		t.Fatalf("with w1 unresolved: gateway IPs %d, unresolved %d, advertised %d; want 1, 1, 0",
+			st.GatewayIPs, st.Unresolved, st.Advertised)
 	}
 	v.WorkerDown(w1, 0)
 	flush(t, v)
-	if st := v.Stats(); len(st.Gateways) != 0 || st.Unresolved != 0 || st.Received != 0 {
-		t.Errorf("after w1 went: gateways %+v, unresolved %d, received %d; want none, 0, 0",
-			st.Gateways, st.Unresolved, st.Received)
+	if st := v.Stats(); st.GatewayIPs != 0 || st.Unresolved != 0 || st.Received != 0 {
+		t.Errorf("after w1 went: gateway IPs %d, unresolved %d, received %d; want 0, 0, 0",
+			st.GatewayIPs, st.Unresolved, st.Received)
 	}
 	if n := logs.count("gateway IP no longer unresolved", "gateway="+w1.String()); n != 1 {
 		t.Errorf("%d log lines saying w1 is no longer unresolved, want 1; logs:\n%s", n, logs)

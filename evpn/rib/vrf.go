@@ -59,9 +59,9 @@ type Stats struct {
 	Pending       int // prefixes the fabric has not taken yet (retrying)
 	Stale         int // routes of restarting workers, kept until they are back
 	Sent          Sent
-	// Gateways is where the fabric resolves each gateway IP the VRF's routes
-	// use, by address; Unresolved counts those it does not resolve.
-	Gateways   []Gateway
+	// GatewayIPs is how many gateway IPs the VRF's routes use (VRF.Gateways
+	// lists them); Unresolved counts those the fabric does not resolve.
+	GatewayIPs int
 	Unresolved int
 	Moves      uint64 // gateway IPs seen moving from one VTEP to another
 	// NearLimit counts the workers' families past the max-prefixes warning;
@@ -441,16 +441,10 @@ func (v *VRF) setKernel(kernel Fabric) {
 }
 
 func (v *VRF) publish(pending int) {
-	gateways := v.follow()
+	inUse, unresolved, looked := v.follow()
 	v.mu.Lock()
-	if gateways != nil {
-		v.stats.Gateways = gateways
-		v.stats.Unresolved = 0
-		for _, g := range gateways {
-			if g.Synced && !g.Resolved {
-				v.stats.Unresolved++
-			}
-		}
+	if looked {
+		v.stats.GatewayIPs, v.stats.Unresolved = inUse, unresolved
 	}
 	v.stats.Moves = v.moves
 	defer v.mu.Unlock()
