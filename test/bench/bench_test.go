@@ -27,6 +27,9 @@ type result struct {
 	P50, P99               time.Duration
 	Usage                  Usage
 	Routes                 int
+	// UpdatesUp and UpdatesDown are the UPDATE messages the monitor received
+	// until convergence and during the withdrawal: how each system batches.
+	UpdatesUp, UpdatesDown int
 }
 
 type scale struct{ N, M int }
@@ -65,8 +68,8 @@ func BenchmarkGateway(b *testing.B) {
 		systems = strings.Split(s, ",")
 	}
 	for _, sc := range scales {
-		for _, sys := range systems {
-			for run := 1; run <= 3; run++ {
+		for run := 1; run <= 3; run++ { // interleaved: a slow minute of the machine hits every system
+			for _, sys := range systems {
 				b.Run(fmt.Sprintf("%s/%dx%d/run%d", sys, sc.N, sc.M, run), func(b *testing.B) {
 					r := runOnce(b, sys, sc)
 					record(sys, sc, r)
@@ -239,6 +242,7 @@ func runOnce(b *testing.B, sys string, sc scale) result {
 	e := setup(b, sys, sc)
 	var r result
 	r.Up, r.Converge = e.connect(b)
+	r.UpdatesUp, _ = e.m.Updates()
 
 	// Single-change latency with every session up: one new prefix at a time.
 	var lats []time.Duration
@@ -248,6 +252,7 @@ func runOnce(b *testing.B, sys string, sc scale) result {
 	r.P50, r.P99 = percentiles(lats)
 
 	// Every worker goes down at once, as when their host is cut off.
+	before, _ := e.m.Updates()
 	gone := time.Now()
 	for i, w := range e.workers {
 		w.Close()
@@ -258,6 +263,8 @@ func runOnce(b *testing.B, sys string, sc scale) result {
 		b.Fatalf("after the workers went down the monitor still holds %d routes", e.m.Held())
 	}
 	r.Withdraw = at.Sub(gone)
+	all, _ := e.m.Updates()
+	r.UpdatesDown = all - before
 	after, _ := UsageOf(pids(e.sut)...)
 	r.Usage = Usage{CPUSeconds: after.CPUSeconds - e.before.CPUSeconds, PeakRSSKB: after.PeakRSSKB}
 	r.Routes = sc.N * sc.M

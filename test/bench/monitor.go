@@ -22,6 +22,8 @@ type Monitor struct {
 	sessions int
 	watch    map[netip.Prefix]chan time.Time
 	errs     []error
+	updates  int       // UPDATE messages received, over every session
+	last     time.Time // when the last one came
 }
 
 // Listen starts a monitor on addr in namespace ns.
@@ -142,6 +144,8 @@ func (m *Monitor) update(u *bgppkt.BGPUpdate, mine map[netip.Prefix]bool, at tim
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.updates++
+	m.last = at
 	for _, p := range del {
 		if mine[p] {
 			delete(mine, p)
@@ -186,6 +190,30 @@ func (m *Monitor) Held() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return len(m.held)
+}
+
+// Updates is how many UPDATE messages the monitor has received, and when
+// the last one came.
+func (m *Monitor) Updates() (int, time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.updates, m.last
+}
+
+// WaitQuiet polls until the monitor holds n prefixes and has received no
+// UPDATE for quiet, and returns when the last one came, or false at the
+// deadline.
+func (m *Monitor) WaitQuiet(n int, quiet time.Duration, deadline time.Time) (time.Time, bool) {
+	for {
+		_, last := m.Updates()
+		if m.Held() == n && time.Since(last) >= quiet {
+			return last, true
+		}
+		if time.Now().After(deadline) {
+			return time.Time{}, false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // Sessions is how many sessions are established.

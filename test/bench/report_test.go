@@ -67,7 +67,7 @@ func writeReport(path string, scales []scale, systems []string) error {
 	b.WriteString(benchMethod)
 	for _, sc := range scales {
 		fmt.Fprintf(&b, "\n## %d workers x %d prefixes (%d routes)\n\n", sc.N, sc.M, sc.N*sc.M)
-		b.WriteString("| | sessions up | converged | withdrawn | change p50 | change p99 | CPU s | peak RSS | RSS per route |\n|---|---|---|---|---|---|---|---|---|\n")
+		b.WriteString("| | sessions up | converged | UPDATEs up | withdrawn | UPDATEs down | change p50 | change p99 | CPU s | peak RSS | RSS per route |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 		for _, sys := range systems {
 			runs := results[sys][sc]
 			if len(runs) == 0 {
@@ -79,10 +79,12 @@ func writeReport(path string, scales []scale, systems []string) error {
 				usage = fmt.Sprintf("%.1f | %.0f MB | %.1f KB", median(runs, func(r result) float64 { return r.Usage.CPUSeconds }),
 					rss/1024, rss/float64(sc.N*sc.M))
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", sys,
+			fmt.Fprintf(&b, "| %s | %s | %s | %.0f | %s | %.0f | %s | %s | %s |\n", sys,
 				durations(runs, func(r result) time.Duration { return r.Up }),
 				durations(runs, func(r result) time.Duration { return r.Converge }),
+				median(runs, func(r result) float64 { return float64(r.UpdatesUp) }),
 				durations(runs, func(r result) time.Duration { return r.Withdraw }),
+				median(runs, func(r result) float64 { return float64(r.UpdatesDown) }),
 				durations(runs, func(r result) time.Duration { return r.P50 }),
 				durations(runs, func(r result) time.Duration { return r.P99 }), usage)
 		}
@@ -97,7 +99,9 @@ func writeReport(path string, scales []scale, systems []string) error {
 }
 
 const benchMethod = `
-Each row is the median of 3 runs, with min–max. A run builds fresh network
+Each row is the median of 3 runs, with min–max; the systems' runs are
+interleaved (floor, t5gw, FRR, then again), so that a slow stretch of this
+shared machine does not fall on one system. A run builds fresh network
 namespaces: an injector with N worker sessions from N addresses (raw sessions
 sending pre-encoded UPDATEs, M distinct /32s each), the system under test
 with one VRF accepting them, and a monitor fabric peer (a lean receiver that
@@ -108,8 +112,16 @@ decodes UPDATEs with GoBGP's packet library and counts prefixes, no RIB).
 - **converged**: from the first dial until the monitor holds all N x M routes.
 - **change p50/p99**: with all sessions up, 1,000 single new prefixes, one at
   a time, from sending the UPDATE to the monitor decoding its route.
+- **UPDATEs up**, **UPDATEs down**: UPDATE messages the monitor received
+  until convergence, and during the withdrawal: how each system batches.
 - **withdrawn**: from closing every worker connection at once until the
   monitor holds nothing.
+- Both systems run the same timers: keepalive 3 s, hold 9 s, towards the
+  workers and the monitor (t5gw's defaults, FRR's datacenter defaults, both
+  written out in the configs).
+- FRR's single-change latency, about 50 ms at every scale, is its update
+  processing hold timer (the delay bgpd waits to batch route processing),
+  not a cost per route: it does not grow with the table.
 - **CPU s**, **peak RSS**: the system's processes (t5gwd; FRR's zebra and
   bgpd), CPU over the run, peak resident set (VmHWM) at its end.
 - **floor**: the injector's routes straight to the monitor, as IPv4 unicast:

@@ -25,6 +25,7 @@ l3vni: 4001
 workers:
   listen: [192.168.0.1]
   peers: [{range: 192.168.0.0/16, asn: 65011}]
+  timers: {keepalive: 3s, hold: 9s}
   accept: ["10.0.0.0/8 le 32"]
 `
 
@@ -47,8 +48,10 @@ router bgp 65000
  bgp listen limit 5000
  neighbor W peer-group
  neighbor W remote-as 65011
+ neighbor W timers 3 9
  bgp listen range 192.168.0.0/16 peer-group W
  neighbor 10.255.0.1 remote-as 65000
+ neighbor 10.255.0.1 timers 3 9
  address-family ipv4 unicast
   neighbor W activate
   neighbor W route-map DENYALL out
