@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -42,6 +43,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, sigs <-chan os.Si
 	check := fs.String("check-config", "", "validate the config `file` and its VRF files, then exit")
 	stateDir := fs.String("state-dir", "", "keep the restart state in `dir` (overrides the config's state-dir)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file`")
+	memProfileRate := fs.Int("memprofilerate", 0, "sample one allocation per `bytes` in the heap profile (Go's default, 512 KiB, when 0); smaller is finer and costs CPU")
 	apiSocketFlag := fs.String("api-socket", "", "serve the local API (t5gwctl) on this unix `socket` (overrides the config's api.socket)")
 	showVersion := fs.Bool("version", false, "print t5gwd's version, GoBGP's and Go's, then exit")
 	fs.Usage = func() {
@@ -76,6 +78,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, sigs <-chan os.Si
 	c, err := load()
 	if err != nil {
 		return fmt.Errorf("config is not valid, nothing started:\n%w", err)
+	}
+	if *memProfileRate > 0 {
+		runtime.MemProfileRate = *memProfileRate
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)

@@ -45,7 +45,7 @@ type WorkerView struct {
 func (v *VRF) query(ctx context.Context, fn func()) error {
 	done := make(chan struct{})
 	select {
-	case v.events <- event{kind: eventQuery, query: func() { fn(); close(done) }}:
+	case v.events <- event{kind: eventQuery, rare: &rare{query: func() { fn(); close(done) }}}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}

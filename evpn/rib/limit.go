@@ -29,7 +29,7 @@ func WithLimit(l Limit, cut CutOff) Option {
 
 // SetLimit changes the limit; every worker is held to it at once.
 func (v *VRF) SetLimit(l Limit) {
-	v.events <- event{kind: eventLimit, limit: l}
+	v.events <- event{kind: eventLimit, rare: &rare{limit: l}}
 }
 
 // workerFamily is one worker's routes of one address family.

@@ -12,20 +12,27 @@ import (
 	"github.com/t5gw/t5gw/evpn/resolve"
 )
 
-// event is one thing that happened to the workers of a VRF, or to its settings.
+// event is one thing that happened to the workers of a VRF, or to its
+// settings. What only the rare kinds carry sits behind a pointer: the queue
+// holds thousands of events, and each VRF has one.
 type event struct {
 	kind      eventKind
+	families  evpn.Families // eventUp: preserved; eventEndOfRIB: done
 	worker    netip.Addr
 	announced []evpn.Route
 	withdrawn []netip.Prefix
 	keep      time.Duration // eventDown: how long a restarting worker's routes stay
-	families  evpn.Families // eventUp: preserved; eventEndOfRIB: done
-	vrf       evpn.VRF      // eventSettings
-	kernel    Fabric        // eventKernel
-	flushed   chan struct{} // eventFlush
-	located   []netip.Addr  // eventLocated
-	query     func()        // eventQuery
-	limit     Limit         // eventLimit
+	*rare
+}
+
+// rare is what settings, kernel, flush, located, query and limit events carry.
+type rare struct {
+	vrf     evpn.VRF      // eventSettings
+	kernel  Fabric        // eventKernel
+	flushed chan struct{} // eventFlush
+	located []netip.Addr  // eventLocated
+	query   func()        // eventQuery
+	limit   Limit         // eventLimit
 }
 
 type eventKind uint8
@@ -136,6 +143,10 @@ type VRF struct {
 	stats Stats
 }
 
+// eventQueue is how many events wait for Run before a sender blocks: enough
+// for a burst of UPDATEs from many workers, at about 100 bytes each.
+const eventQueue = 1024
+
 // retryAfter is how long a prefix the fabric refused waits before another try.
 const retryAfter = time.Second
 
@@ -144,7 +155,7 @@ func NewVRF(vrf evpn.VRF, fabric Fabric, log *slog.Logger, opts ...Option) *VRF 
 	v := &VRF{
 		name:     vrf.Name,
 		log:      log.With("vrf", vrf.Name),
-		events:   make(chan event, 4096),
+		events:   make(chan event, eventQueue),
 		rec:      NewReconciler(fabric),
 		refusals: map[evpn.Reason]uint64{},
 		stale:    map[netip.Addr]time.Time{},
@@ -173,7 +184,7 @@ func (v *VRF) resolves(gw netip.Addr) bool {
 // route came or went, a worker moved), or with none that the fabric has
 // sent all its Type-2 routes.
 func (v *VRF) Located(ips []netip.Addr) {
-	v.events <- event{kind: eventLocated, located: ips}
+	v.events <- event{kind: eventLocated, rare: &rare{located: ips}}
 }
 
 // Name is the VRF's name.
@@ -206,14 +217,14 @@ func (v *VRF) EndOfRIB(worker netip.Addr, families evpn.Families) {
 // SetVRF changes the VRF's settings (a new VTEP address, say); every route is
 // translated again and the fabric updated.
 func (v *VRF) SetVRF(vrf evpn.VRF) {
-	v.events <- event{kind: eventSettings, vrf: vrf}
+	v.events <- event{kind: eventSettings, rare: &rare{vrf: vrf}}
 }
 
 // SetKernel changes the second target that holds the VRF's routes (the
 // kernel's VRF table): the old one gives back every route, the new one, if
 // not nil, takes them all.
 func (v *VRF) SetKernel(kernel Fabric) {
-	v.events <- event{kind: eventKernel, kernel: kernel}
+	v.events <- event{kind: eventKernel, rare: &rare{kernel: kernel}}
 }
 
 // Resync makes the pipeline advertise every route again, as to a fabric
@@ -226,7 +237,7 @@ func (v *VRF) Resync() {
 // pipeline before the call has been reconciled.
 func (v *VRF) Flush() <-chan struct{} {
 	done := make(chan struct{})
-	v.events <- event{kind: eventFlush, flushed: done}
+	v.events <- event{kind: eventFlush, rare: &rare{flushed: done}}
 	return done
 }
 

@@ -187,7 +187,11 @@ func (e *env) connect(b *testing.B) (up, converged time.Duration) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			w, err := DialWorker(e.inj.NS, WorkerAddr(i), e.remote, 65011)
+			remote := e.remote
+			if vrfs > 0 {
+				remote = netip.AddrPortFrom(vrfListen(i/(e.sc.N/vrfs)), 179)
+			}
+			w, err := DialWorker(e.inj.NS, WorkerAddr(i), remote, 65011)
 			if err == nil {
 				err = w.Write(e.updates[i])
 			}
@@ -238,20 +242,30 @@ func percentiles(lats []time.Duration) (p50, p99 time.Duration) {
 
 // runOnce builds a fresh lab, brings up n worker sessions announcing m /32s
 // each through sys, and measures.
-func runOnce(b *testing.B, sys string, sc scale) result {
+func runOnce(b *testing.B, sys string, sc scale) result { return run(b, sys, sc, 1000) }
+
+// run is runOnce with probes single changes timed (none: no latency figures).
+func run(b *testing.B, sys string, sc scale, probes int) result {
 	e := setup(b, sys, sc)
 	var r result
 	r.Up, r.Converge = e.connect(b)
 	r.UpdatesUp, _ = e.m.Updates()
 
 	// Single-change latency with every session up: one new prefix at a time.
-	var lats []time.Duration
-	for k := range 1000 {
-		lats = append(lats, e.probe(b, k, e.workers[k%sc.N]))
+	if probes > 0 {
+		var lats []time.Duration
+		for k := range probes {
+			lats = append(lats, e.probe(b, k, e.workers[k%sc.N]))
+		}
+		r.P50, r.P99 = percentiles(lats)
 	}
-	r.P50, r.P99 = percentiles(lats)
+	r.withdrawAll(b, e)
+	return r
+}
 
-	// Every worker goes down at once, as when their host is cut off.
+// withdrawAll closes every worker connection at once, as when their host is
+// cut off, and measures until the monitor holds nothing.
+func (r *result) withdrawAll(b *testing.B, e *env) {
 	before, _ := e.m.Updates()
 	gone := time.Now()
 	for i, w := range e.workers {
@@ -267,8 +281,7 @@ func runOnce(b *testing.B, sys string, sc scale) result {
 	r.UpdatesDown = all - before
 	after, _ := UsageOf(pids(e.sut)...)
 	r.Usage = Usage{CPUSeconds: after.CPUSeconds - e.before.CPUSeconds, PeakRSSKB: after.PeakRSSKB}
-	r.Routes = sc.N * sc.M
-	return r
+	r.Routes = e.sc.N * e.sc.M
 }
 
 func pids(ps []*lab.Proc) []int {

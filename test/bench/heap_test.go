@@ -21,6 +21,9 @@ import (
 // apiSocket, when set, is where t5gwd serves its local API (and its profiles).
 var apiSocket string
 
+// heapVRFs is the scale BenchmarkHeap runs in 50 VRFs of 5 workers.
+var heapVRFs = scale{250, 100}
+
 // heapPhase is one heap profile of t5gwd: in use after a GC, split by whose
 // code allocated it.
 type heapPhase struct {
@@ -37,12 +40,15 @@ type heapPhase struct {
 // and a route cost.
 func BenchmarkHeap(b *testing.B) {
 	lab.Require(b, "ip")
-	scales := []scale{{10, 1000}, {10, 10000}, {1000, 100}}
+	scales := []scale{{10, 1000}, {10, 10000}, {1000, 100}, {250, 100}}
 	got := map[scale][]heapPhase{}
 	for _, sc := range scales {
 		b.Run(fmt.Sprintf("t5gw/%dx%d", sc.N, sc.M), func(b *testing.B) {
 			apiSocket = filepath.Join(b.TempDir(), "api.sock")
-			defer func() { apiSocket = "" }()
+			if sc == heapVRFs { // the same workers, in 50 VRFs of 5
+				vrfs, vrfWorkers = 50, 5
+			}
+			defer func() { apiSocket, vrfs, vrfWorkers = "", 0, 0 }()
 			e := setup(b, sysT5GW, sc)
 			got[sc] = append(got[sc], heapProfile(b, "idle"))
 			e.connect(b)
@@ -192,13 +198,18 @@ func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 func heapReport(scales []scale, got map[scale][]heapPhase) string {
 	var s strings.Builder
 	fmt.Fprintf(&s, "# Where t5gwd's memory goes\n\nWritten by `make bench` (BenchmarkHeap) on %s. "+
-		"Each figure is t5gwd's heap in use right after a forced GC (`/debug/pprof/heap?gc=1` on the API socket), "+
+		"Each figure is t5gwd's heap in use right after a forced GC (`/debug/pprof/heap?gc=1` on the API socket, "+
+		"with `--memprofilerate 4096`: one sample per 4 KiB allocated rather than Go's 512 KiB), "+
 		"split by whose code allocated it: the first frame of each sample's stack, from the allocation up, "+
 		"outside Go's standard library. The workload is the benchmark's: N worker sessions from a range, "+
 		"M /32s each, one fabric peer.\n", machine())
 	owners := []string{"t5gw", "GoBGP", "GoBGP (its channels library)", "Go runtime and standard library"}
 	for _, sc := range scales {
-		fmt.Fprintf(&s, "\n## %d workers x %d prefixes\n\n| phase | heap in use |", sc.N, sc.M)
+		in := ""
+		if sc == heapVRFs {
+			in = ", in 50 VRFs of 5 workers"
+		}
+		fmt.Fprintf(&s, "\n## %d workers x %d prefixes%s\n\n| phase | heap in use |", sc.N, sc.M, in)
 		for _, o := range owners {
 			fmt.Fprintf(&s, " %s |", o)
 		}
@@ -234,6 +245,19 @@ func heapReport(scales []scale, got map[scale][]heapPhase) string {
 				return p.by[o]
 			}
 			fmt.Fprintf(&s, "| %s | %d B | %.1f KB |\n", o, (get(c)-get(a))/90000, float64(get(d)-get(c))/990/1024)
+		}
+	}
+	if one, many := got[scale{10, 10000}], got[heapVRFs]; len(one) > 0 && len(many) > 0 {
+		s.WriteString("\nPer VRF, before any session: (idle in 50 VRFs − idle in 1) / 49; each VRF has its worker speaker " +
+			"(a GoBGP server with its 5 static peers configured) and its pipeline.\n\n| | per VRF |\n|---|---|\n")
+		for _, o := range append([]string{"all"}, owners...) {
+			get := func(p heapPhase) int64 {
+				if o == "all" {
+					return p.total
+				}
+				return p.by[o]
+			}
+			fmt.Fprintf(&s, "| %s | %.0f KB |\n", o, float64(get(many[0])-get(one[0]))/49/1024)
 		}
 	}
 	for _, sc := range scales {

@@ -67,7 +67,11 @@ router bgp 65000
 func startSystem(b *testing.B, sys string, gw *lab.Node) []*lab.Proc {
 	switch sys {
 	case sysT5GW:
-		gw.Write("vrfs.d/blue.yaml", t5gwVRF)
+		if vrfs > 0 {
+			writeVRFs(gw, vrfs, vrfWorkers)
+		} else {
+			gw.Write("vrfs.d/blue.yaml", t5gwVRF)
+		}
 		global := t5gwGlobal
 		if l := os.Getenv("T5GW_BENCH_MEMORY_LIMIT"); l != "" { // such as 600MiB, to measure its cost
 			global += "memory-limit: " + l + "\n"
@@ -76,6 +80,9 @@ func startSystem(b *testing.B, sys string, gw *lab.Node) []*lab.Proc {
 			global += fmt.Sprintf("api: {socket: %q}\n", apiSocket)
 		}
 		args := []string{t5gwd, "--config", gw.Write("t5gw.yaml", global)}
+		if apiSocket != "" { // the heap profile, finer than Go's default
+			args = append(args, "--memprofilerate", "4096")
+		}
 		if profilePath != "" {
 			args = append(args, "--cpuprofile", profilePath)
 		}
