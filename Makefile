@@ -2,7 +2,7 @@
 export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 
-.PHONY: all build deps demo test unit integration bench deb fuzz clean
+.PHONY: all build deps demo test unit integration bench curves deb fuzz clean
 
 all: build
 
@@ -48,6 +48,11 @@ fuzz:
 bench: deps
 	$(GO) test -run XXX -bench . -benchmem ./evpn/... ./bgp/
 	$(GO) test -run XXX -bench 'BenchmarkGateway|BenchmarkProfile|BenchmarkChurn|BenchmarkHeap' -benchtime 1x -timeout 90m ./test/bench/
+
+# t5gw and FRR along three curves: routes to 1,000,000, workers to 5,000,
+# VRFs to 200; writes docs/curves.md and its charts (about 20 minutes).
+curves: deps
+	$(GO) test -run XXX -bench BenchmarkCurves -benchtime 1x -timeout 90m ./test/bench/
 
 clean:
 	rm -rf bin dist
