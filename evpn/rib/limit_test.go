@@ -1,10 +1,7 @@
 package rib
 
 import (
-	"bytes"
-	"context"
 	"fmt"
-	"log/slog"
 	"net/netip"
 	"strings"
 	"sync"
@@ -32,24 +29,6 @@ func (c *cuts) list() []string {
 	return append([]string(nil), c.got...)
 }
 
-// syncBuffer is a log that the test reads while the pipeline writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestMaxPrefixesCountsOnlyAcceptedRoutes: routes refused for any reason
 // do not count toward max-prefixes; past the warning share a worker is
 // logged once; one accepted route too many cuts the worker off, its routes
@@ -58,11 +37,7 @@ func (s *syncBuffer) String() string {
 func TestMaxPrefixesCountsOnlyAcceptedRoutes(t *testing.T) {
 	fab := newFakeFabric()
 	var c cuts
-	var logs syncBuffer
-	v := NewVRF(testVRF(), fab, slog.New(slog.NewTextHandler(&logs, nil)), WithLimit(Limit{Max: 3, WarnPercent: 60}, c.cut))
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go v.Run(ctx)
+	v, logs := startVRF(t, testVRF(), fab, WithLimit(Limit{Max: 3, WarnPercent: 60}, c.cut))
 
 	var w1Routes []evpn.Route
 	for i := range 3 {
@@ -79,8 +54,8 @@ func TestMaxPrefixesCountsOnlyAcceptedRoutes(t *testing.T) {
 	}
 	v.Learn(w1, []evpn.Route{route(w1, "10.244.3.0/24", 65011)}, nil) // a change, still 3
 	<-v.Flush()
-	if n := strings.Count(logs.String(), "worker near max-prefixes"); n != 1 {
-		t.Errorf("near-limit warning logged %d times, want once:\n%s", n, logs.String())
+	if n := logs.count("worker near max-prefixes"); n != 1 {
+		t.Errorf("near-limit warning logged %d times, want once:\n%s", n, logs)
 	}
 
 	calls := len(fab.ops)
@@ -90,7 +65,9 @@ func TestMaxPrefixesCountsOnlyAcceptedRoutes(t *testing.T) {
 	if got := c.list()[0]; got != want {
 		t.Errorf("cut off %q, want %q", got, want)
 	}
-	waitFor(t, func() (bool, any) { return cmp.Equal(fab.gateways(), map[string]string{"10.244.20.0/24": w2.String()}), fab.gateways() })
+	waitFor(t, func() (bool, any) {
+		return cmp.Equal(fab.gateways(), map[string]string{"10.244.20.0/24": w2.String()}), fab.gateways()
+	})
 	for _, op := range fab.ops[calls:] {
 		if strings.Contains(op, "10.244.4.0/24") {
 			t.Errorf("the route over the limit reached the fabric: %v", fab.ops[calls:])
