@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"text/template"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -60,26 +59,10 @@ const (
 	surgeRoutes = 12
 )
 
-func faultLabFile(t *testing.T, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("faults-lab", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
+func faultLabFile(t *testing.T, name string) string { return fileOf(t, "faults-lab", name) }
 
 func faultLabTemplate(t *testing.T, name string, values any) string {
-	t.Helper()
-	tmpl, err := template.New(name).Option("missingkey=error").Parse(faultLabFile(t, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	if err := tmpl.Execute(&b, values); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return b.String()
+	return templateOf(t, "faults-lab", name, values)
 }
 
 func newFaultLab(t *testing.T) *faultLab {

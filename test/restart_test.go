@@ -13,7 +13,6 @@ import (
 	"sync"
 	"syscall"
 	"testing"
-	"text/template"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -21,27 +20,11 @@ import (
 )
 
 // restartLabFile reads a file of test/restart-lab.
-func restartLabFile(t *testing.T, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("restart-lab", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
+func restartLabFile(t *testing.T, name string) string { return fileOf(t, "restart-lab", name) }
 
 // restartLabTemplate fills in a template of test/restart-lab.
 func restartLabTemplate(t *testing.T, name string, values map[string]any) string {
-	t.Helper()
-	tmpl, err := template.New(name).Option("missingkey=error").Parse(restartLabFile(t, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	if err := tmpl.Execute(&b, values); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return b.String()
+	return templateOf(t, "restart-lab", name, values)
 }
 
 // restartLab is the lab of graceful restart: gobgpd as the fabric peer that

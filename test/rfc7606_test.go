@@ -39,14 +39,7 @@ var corpusSteady = map[string]string{
 	exaSteady:            exaAddr,
 }
 
-func rfc7606File(t *testing.T, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("rfc7606-lab", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
+func rfc7606File(t *testing.T, name string) string { return fileOf(t, "rfc7606-lab", name) }
 
 func newCorpus(t *testing.T) *corpus {
 	lab.Require(t, "ip", "vtysh", "/usr/lib/frr/bgpd", "bird", "birdc", "exabgp", "tail", "curl", "go")

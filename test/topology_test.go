@@ -1,7 +1,6 @@
 package test
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -19,14 +18,7 @@ type topo struct {
 	capture            string
 }
 
-func labFile(t *testing.T, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("workers-lab", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
+func labFile(t *testing.T, name string) string { return fileOf(t, "workers-lab", name) }
 
 // newTopo builds the namespaces and links, starts the fabric peer (with a
 // capture of its BGP traffic) and t5gwd, but no workers yet.
