@@ -43,11 +43,12 @@ fuzz:
 
 # t5gw, FRR doing the same job, and the floor at 10x1000, 100x1000, 1000x100
 # and 10x10000, three runs each, and churn at 100x1000; writes docs/benchmarks.md,
-# docs/churn.md, CPU profiles of t5gw to docs/profile.md and its heap to
-# docs/heap.md (about 25 minutes).
+# docs/churn.md, CPU profiles of t5gw to docs/profile.md, its heap to
+# docs/heap.md and what a restart costs the fabric to docs/restart.md (about
+# 25 minutes).
 bench: deps
 	$(GO) test -run XXX -bench . -benchmem ./evpn/... ./bgp/
-	$(GO) test -run XXX -bench 'BenchmarkGateway|BenchmarkProfile|BenchmarkChurn|BenchmarkHeap' -benchtime 1x -timeout 90m ./test/bench/
+	$(GO) test -run XXX -bench 'BenchmarkGateway|BenchmarkProfile|BenchmarkChurn|BenchmarkHeap|BenchmarkRestart' -benchtime 1x -timeout 90m ./test/bench/
 
 # t5gw and FRR along three curves: routes to 1,000,000, workers to 5,000,
 # VRFs to 200; writes docs/curves.md and its charts (about 20 minutes).

@@ -125,6 +125,9 @@ func setup(b *testing.B, sys string, sc scale) *env {
 		mon.MustRun("ip", "addr", "add", "10.255.0.1/24", "dev", "eth0")
 		e.m, err = Listen(mon.NS, netip.MustParseAddrPort("10.255.0.1:179"), 65000)
 		if err == nil {
+			if helperRestart > 0 {
+				e.m.HelpRestart(helperRestart)
+			}
 			e.sut = startSystem(b, sys, gw)
 		}
 	}

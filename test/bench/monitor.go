@@ -24,6 +24,7 @@ type Monitor struct {
 	errs     []error
 	updates  int       // UPDATE messages received, over every session
 	last     time.Time // when the last one came
+	help     *helper   // set: a graceful-restart helper (helper.go)
 }
 
 // Listen starts a monitor on addr in namespace ns.
@@ -56,10 +57,14 @@ func (m *Monitor) accept() {
 
 func (m *Monitor) session(c net.Conn) {
 	defer c.Close()
+	caps := []bgppkt.ParameterCapabilityInterface{
+		bgppkt.NewCapMultiProtocol(bgppkt.RF_IPv4_UC), bgppkt.NewCapMultiProtocol(bgppkt.RF_EVPN),
+		bgppkt.NewCapFourOctetASNumber(m.asn)}
+	if m.help != nil {
+		caps = append(caps, m.help.capability())
+	}
 	open, _ := bgppkt.NewBGPOpenMessage(uint16(m.asn), ourHold, m.id,
-		[]bgppkt.OptionParameterInterface{bgppkt.NewOptionParameterCapability([]bgppkt.ParameterCapabilityInterface{
-			bgppkt.NewCapMultiProtocol(bgppkt.RF_IPv4_UC), bgppkt.NewCapMultiProtocol(bgppkt.RF_EVPN),
-			bgppkt.NewCapFourOctetASNumber(m.asn)})})
+		[]bgppkt.OptionParameterInterface{bgppkt.NewOptionParameterCapability(caps)})
 	ka, _ := bgppkt.NewBGPKeepAliveMessage().Serialize()
 	ob, _ := open.Serialize()
 	var wmu sync.Mutex
@@ -89,6 +94,10 @@ func (m *Monitor) session(c net.Conn) {
 	defer func() {
 		m.mu.Lock()
 		for p := range mine {
+			if m.help != nil {
+				m.help.stale[p] = true // kept, as a helper does
+				continue
+			}
 			m.drop(p)
 		}
 		if counted {
@@ -117,7 +126,13 @@ func (m *Monitor) session(c net.Conn) {
 				m.mu.Unlock()
 				continue
 			}
-			m.update(msg.Body.(*bgppkt.BGPUpdate), mine, time.Now())
+			u := msg.Body.(*bgppkt.BGPUpdate)
+			m.update(u, mine, time.Now())
+			if eor, _ := u.IsEndOfRib(); eor && m.help != nil {
+				m.mu.Lock()
+				m.help.endOfRIB(m, time.Now())
+				m.mu.Unlock()
+			}
 		}
 	}
 }
@@ -152,11 +167,18 @@ func (m *Monitor) update(u *bgppkt.BGPUpdate, mine map[netip.Prefix]bool, at tim
 			m.drop(p)
 		}
 	}
+	if m.help != nil {
+		m.help.fingerprints(u)
+	}
 	for _, p := range add {
 		if !p.IsValid() || mine[p] {
 			continue // an implicit replace
 		}
 		mine[p] = true
+		if m.help != nil && m.help.stale[p] {
+			delete(m.help.stale, p) // announced again after the restart: still held once
+			continue
+		}
 		m.held[p]++
 		if ch, ok := m.watch[p]; ok {
 			delete(m.watch, p)
