@@ -51,6 +51,7 @@ func metricsOf(n *lab.Node, addr string) map[string]float64 {
 type type5 struct {
 	RD, GatewayIP, VNI, NextHop string
 	Valid                       bool
+	ExtCommunities              string // as FRR writes them: "RT:65000:4001 ET:8"
 }
 
 // frrType5 reads `show bgp l2vpn evpn route detail type prefix json` on an FRR
@@ -96,13 +97,16 @@ func frrType5All(n *lab.Node) (map[string][]type5, string) {
 					Nexthops  []struct {
 						IP string `json:"ip"`
 					} `json:"nexthops"`
+					ExtendedCommunity struct {
+						String string `json:"string"`
+					} `json:"extendedCommunity"`
 				} `json:"paths"`
 			}
 			if json.Unmarshal(raw, &r) != nil || len(r.Paths) == 0 || len(r.Paths[0]) == 0 {
 				continue
 			}
 			p := r.Paths[0][0]
-			t5 := type5{RD: rd, GatewayIP: p.GatewayIP, VNI: p.VNI, Valid: p.Valid}
+			t5 := type5{RD: rd, GatewayIP: p.GatewayIP, VNI: p.VNI, Valid: p.Valid, ExtCommunities: p.ExtendedCommunity.String}
 			if len(p.Nexthops) > 0 {
 				t5.NextHop = p.Nexthops[0].IP
 			}

@@ -6,7 +6,6 @@
 package test
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -144,51 +143,15 @@ func (r fabricRoute) String() string {
 // fabricRoutes reads every Type-5 path FRR holds, sorted, with the raw
 // output when it cannot.
 func fabricRoutes(fab *lab.Node) ([]fabricRoute, string) {
-	out, err := fab.Vtysh("show bgp l2vpn evpn route detail type prefix json")
-	if err != nil {
-		return nil, out + err.Error()
-	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(out), &top); err != nil {
-		return nil, out
+	all, last := frrType5All(fab)
+	if all == nil {
+		return nil, last
 	}
 	var routes []fabricRoute
-	for rd, raw := range top {
-		var byPrefix map[string]json.RawMessage
-		if json.Unmarshal(raw, &byPrefix) != nil {
-			continue // numPrefix, numPaths
-		}
-		for key, raw := range byPrefix {
-			if !strings.HasPrefix(key, "[5]") {
-				continue
-			}
-			var r struct {
-				IP    string `json:"ip"`
-				IPLen int    `json:"ipLen"`
-				Paths [][]struct {
-					GatewayIP         string `json:"gatewayIP"`
-					VNI               string `json:"vni"`
-					ExtendedCommunity struct {
-						String string `json:"string"`
-					} `json:"extendedCommunity"`
-					Nexthops []struct {
-						IP string `json:"ip"`
-					} `json:"nexthops"`
-				} `json:"paths"`
-			}
-			if json.Unmarshal(raw, &r) != nil {
-				continue
-			}
-			for _, group := range r.Paths {
-				for _, p := range group {
-					fr := fabricRoute{Prefix: fmt.Sprintf("%s/%d", r.IP, r.IPLen), RD: rd, GatewayIP: p.GatewayIP,
-						VNI: p.VNI, ExtCommunities: p.ExtendedCommunity.String}
-					if len(p.Nexthops) > 0 {
-						fr.NextHop = p.Nexthops[0].IP
-					}
-					routes = append(routes, fr)
-				}
-			}
+	for prefix, rs := range all {
+		for _, r := range rs {
+			routes = append(routes, fabricRoute{Prefix: prefix, RD: r.RD, GatewayIP: r.GatewayIP, VNI: r.VNI,
+				NextHop: r.NextHop, ExtCommunities: r.ExtCommunities})
 		}
 	}
 	slices.SortFunc(routes, func(a, b fabricRoute) int { return strings.Compare(a.String(), b.String()) })

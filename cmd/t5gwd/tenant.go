@@ -105,6 +105,14 @@ func startTenant(ctx context.Context, s tenantSettings, fabric rib.Fabric, log *
 	return t
 }
 
+// setCfg takes new settings (run's), and shows their L3VNI to readers.
+func (t *tenant) setCfg(s tenantSettings) {
+	t.cfg = s
+	t.mu.Lock()
+	t.status.l3vni = s.evpn.L3VNI
+	t.mu.Unlock()
+}
+
 // l3vni is the tenant's L3VNI, as its last settings said.
 func (t *tenant) l3vni() uint32 { return t.snapshot().l3vni }
 
@@ -194,10 +202,7 @@ func (t *tenant) run(ctx context.Context) {
 func (t *tenant) applySettings(ctx context.Context, s tenantSettings, retry *time.Timer) {
 	if s.vrf.Device != t.cfg.vrf.Device {
 		t.stopWatch()
-		t.cfg = s
-		t.mu.Lock()
-		t.status.l3vni = s.evpn.L3VNI
-		t.mu.Unlock()
+		t.setCfg(s)
 		t.stopWorkers(false) // another Linux VRF: its sessions and routes start over
 		t.tenant = vrf.Tenant{}
 		t.watch(ctx)
@@ -355,10 +360,7 @@ func (t *tenant) vtep() netip.Addr {
 // speaker (keeping the routes of workers that do graceful restart).
 func (t *tenant) apply(ctx context.Context, s tenantSettings, retry *time.Timer) {
 	old, p := t.cfg, s.plan
-	t.cfg = s
-	t.mu.Lock()
-	t.status.l3vni = s.evpn.L3VNI
-	t.mu.Unlock()
+	t.setCfg(s)
 	if len(p.Translate) > 0 {
 		settings := s.evpn
 		settings.VTEP = t.vtep()

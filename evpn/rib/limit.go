@@ -68,8 +68,12 @@ func (t *Table) Accepted(worker netip.Addr, family evpn.Families) int {
 func (v *VRF) setLimit(l Limit) {
 	v.limit = l
 	clear(v.near)
-	for wf := range v.table.accepted {
-		v.table.counted[wf] = struct{}{}
+	clear(v.table.counted)
+	v.table.limited = l.Max > 0
+	if v.table.limited {
+		for wf := range v.table.accepted {
+			v.table.counted[wf] = struct{}{}
+		}
 	}
 }
 
@@ -78,8 +82,6 @@ func (v *VRF) setLimit(l Limit) {
 // its session, and nothing more it sent is read until that session ends.
 func (v *VRF) checkLimits() {
 	if v.limit.Max <= 0 {
-		clear(v.table.counted)
-		clear(v.near)
 		return
 	}
 	counts := v.table.takeCounted()

@@ -28,7 +28,7 @@ func (v *VRF) follow() (inUse, unresolved int, ok bool) {
 	if v.where == nil {
 		return 0, 0, false
 	}
-	if set, _ := v.table.TakeGatewaysChanged(); !set {
+	if !v.table.TakeGatewaysChanged() {
 		return 0, 0, false
 	}
 	synced := v.where.Synced()

@@ -62,11 +62,11 @@ func (t *Table) Gateways(f func(gw netip.Addr, routes int)) {
 }
 
 // TakeGatewaysChanged tells whether the set of gateway IPs in use changed
-// since the last call (set), or only how many routes use them (counts).
-func (t *Table) TakeGatewaysChanged() (set, counts bool) {
-	set, counts = t.gatewaysChanged, t.gatewayCounts
-	t.gatewaysChanged, t.gatewayCounts = false, false
-	return set, counts
+// since the last call (not only how many routes use them).
+func (t *Table) TakeGatewaysChanged() bool {
+	set := t.gatewaysChanged
+	t.gatewaysChanged = false
+	return set
 }
 
 // MarkGateway makes every prefix announced with gateway IP gw due for

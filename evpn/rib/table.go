@@ -38,7 +38,6 @@ type Table struct {
 	// gateways counts the admitted announcements per gateway IP.
 	gateways        map[netip.Addr]int
 	gatewaysChanged bool // a gateway IP came into use or went out of it
-	gatewayCounts   bool // only how many routes use them changed
 	byWorker        map[netip.Addr]map[netip.Prefix]*entry
 	byPrefix        map[netip.Prefix]prefixState
 	dirty           []netip.Prefix // in the order they changed
@@ -46,9 +45,11 @@ type Table struct {
 	routes          int
 	stale           int
 	// accepted counts each worker's admitted announcements per family, for
-	// max-prefixes; counted notes those whose count changed since takeCounted.
+	// max-prefixes; with limited (a limit is set), counted notes those whose
+	// count changed since takeCounted.
 	accepted map[workerFamily]int
 	counted  map[workerFamily]struct{}
+	limited  bool
 }
 
 // RDs hands out the per-worker route distinguishers of a node's VRFs.
@@ -130,7 +131,9 @@ func (t *Table) count(e *entry, n int) {
 	if t.accepted[wf] += n; t.accepted[wf] == 0 {
 		delete(t.accepted, wf)
 	}
-	t.counted[wf] = struct{}{}
+	if t.limited {
+		t.counted[wf] = struct{}{}
+	}
 	gw := e.route.NextHop
 	t.gateways[gw] += n
 	switch t.gateways[gw] {
@@ -139,8 +142,6 @@ func (t *Table) count(e *entry, n int) {
 		t.gatewaysChanged = true
 	case n: // the first route to use it
 		t.gatewaysChanged = true
-	default:
-		t.gatewayCounts = true
 	}
 }
 

@@ -168,6 +168,7 @@ func NewVRF(vrf evpn.VRF, fabric Fabric, log *slog.Logger, opts ...Option) *VRF 
 		o(v)
 	}
 	v.table = NewTable(vrf, v.rds)
+	v.table.limited = v.limit.Max > 0
 	if v.where != nil {
 		v.table.SetResolver(v.resolves)
 	}
