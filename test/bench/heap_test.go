@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -31,6 +32,11 @@ type heapPhase struct {
 	total int64
 	by    map[string]int64 // owner (t5gw, GoBGP, ...) -> bytes
 	sites map[string]int64 // first non-standard-library function -> bytes
+	// allocated since t5gwd started, in total and by owner
+	alloc      int64
+	allocBy    map[string]int64
+	allocSites map[string]int64
+	mem        processMem // the process around the heap
 }
 
 // BenchmarkHeap takes t5gwd's heap profile (in use, right after a forced GC)
@@ -50,9 +56,10 @@ func BenchmarkHeap(b *testing.B) {
 			}
 			defer func() { apiSocket, vrfs, vrfWorkers = "", 0, 0 }()
 			e := setup(b, sysT5GW, sc)
-			got[sc] = append(got[sc], heapProfile(b, "idle"))
+			pid := e.sut[0].Pid()
+			got[sc] = append(got[sc], heapProfile(b, "idle", pid))
 			e.connect(b)
-			got[sc] = append(got[sc], heapProfile(b, "converged"))
+			got[sc] = append(got[sc], heapProfile(b, "converged", pid))
 			for i, w := range e.workers {
 				w.Close()
 				e.workers[i] = nil
@@ -64,7 +71,7 @@ func BenchmarkHeap(b *testing.B) {
 				n := sessionsUp(b)
 				return n == 0, fmt.Sprint(n, " sessions up")
 			})
-			got[sc] = append(got[sc], heapProfile(b, "withdrawn"))
+			got[sc] = append(got[sc], heapProfile(b, "withdrawn", pid))
 		})
 	}
 	if err := os.WriteFile(filepath.Join("..", "..", "docs", "heap.md"), []byte(heapReport(scales, got)), 0o644); err != nil {
@@ -95,8 +102,10 @@ func apiGet(b *testing.B, path string) string {
 	return string(body)
 }
 
-// heapProfile takes t5gwd's heap profile after a GC and splits what is in use.
-func heapProfile(b *testing.B, name string) heapPhase {
+// heapProfile takes t5gwd's heap profile after a GC and splits what is in
+// use and what was allocated; then reads the runtime's and the kernel's view
+// of process pid.
+func heapProfile(b *testing.B, name string, pid int) heapPhase {
 	f := filepath.Join(b.TempDir(), name+".pb")
 	if err := os.WriteFile(f, []byte(apiGet(b, "/debug/pprof/heap?gc=1")), 0o644); err != nil {
 		b.Fatal(err)
@@ -110,6 +119,7 @@ func heapProfile(b *testing.B, name string) heapPhase {
 		b.Fatal(err)
 	}
 	p.name = name
+	p.mem = readProcessMem(b, pid)
 	return p
 }
 
@@ -117,10 +127,10 @@ func heapProfile(b *testing.B, name string) heapPhase {
 // inuse_space and stack, and each location's function. A sample belongs to
 // the first frame, from the leaf up, outside Go's standard library.
 func parseRawHeap(raw string) (heapPhase, error) {
-	p := heapPhase{by: map[string]int64{}, sites: map[string]int64{}}
+	p := heapPhase{by: map[string]int64{}, sites: map[string]int64{}, allocBy: map[string]int64{}, allocSites: map[string]int64{}}
 	type sample struct {
-		bytes int64
-		locs  []string
+		bytes, alloc int64
+		locs         []string
 	}
 	var samples []sample
 	funcs := map[string]string{}
@@ -137,11 +147,13 @@ func parseRawHeap(raw string) (heapPhase, error) {
 			if len(f) != 4 {
 				continue
 			}
-			n, err := strconv.ParseInt(f[3], 10, 64) // inuse_space
-			if err != nil {
+			// alloc_objects alloc_space inuse_objects inuse_space
+			alloc, err1 := strconv.ParseInt(f[1], 10, 64)
+			n, err := strconv.ParseInt(f[3], 10, 64)
+			if err := errors.Join(err1, err); err != nil {
 				return p, fmt.Errorf("sample %q: %v", line, err)
 			}
-			samples = append(samples, sample{n, strings.Fields(stack)})
+			samples = append(samples, sample{n, alloc, strings.Fields(stack)})
 		case section == "Locations" && strings.Contains(trimmed, ": 0x"):
 			id, rest, _ := strings.Cut(trimmed, ": ")
 			f := strings.Fields(rest)
@@ -160,6 +172,9 @@ func parseRawHeap(raw string) (heapPhase, error) {
 		}
 		p.total += s.bytes
 		p.by[owner] += s.bytes
+		p.alloc += s.alloc
+		p.allocBy[owner] += s.alloc
+		p.allocSites[site] += s.alloc
 		p.sites[site] += s.bytes
 	}
 	if len(samples) == 0 {
@@ -189,6 +204,22 @@ func ownerOf(fn string) string {
 		return strings.Join(first[:3], "/")
 	}
 	return fn
+}
+
+// writeSites writes the 15 largest sites of a site -> bytes map as table rows.
+func writeSites(s *strings.Builder, m map[string]int64, format func(int64) string) {
+	type site struct {
+		fn string
+		n  int64
+	}
+	var sites []site
+	for fn, n := range m {
+		sites = append(sites, site{fn, n})
+	}
+	slices.SortFunc(sites, func(a, b site) int { return int(b.n - a.n) })
+	for _, x := range sites[:min(15, len(sites))] {
+		fmt.Fprintf(s, "| `%s` | %s |\n", x.fn, format(x.n))
+	}
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
@@ -260,24 +291,22 @@ func heapReport(scales []scale, got map[scale][]heapPhase) string {
 			fmt.Fprintf(&s, "| %s | %.0f KB |\n", o, float64(get(many[0])-get(one[0]))/49/1024)
 		}
 	}
+	s.WriteString(rssReport(scales, got))
 	for _, sc := range scales {
 		p, ok := conv(sc)
 		if !ok {
 			continue
 		}
-		type site struct {
-			fn string
-			n  int64
-		}
-		var sites []site
-		for fn, n := range p.sites {
-			sites = append(sites, site{fn, n})
-		}
-		slices.SortFunc(sites, func(a, b site) int { return int(b.n - a.n) })
 		fmt.Fprintf(&s, "\n## Largest allocation sites at convergence, %d x %d\n\n| site | in use |\n|---|---|\n", sc.N, sc.M)
-		for _, x := range sites[:min(15, len(sites))] {
-			fmt.Fprintf(&s, "| `%s` | %s |\n", x.fn, mib(x.n))
+		writeSites(&s, p.sites, func(n int64) string { return mib(n) })
+	}
+	if ps := got[scale{10, 10000}]; len(ps) >= 2 {
+		grown := map[string]int64{}
+		for fn, n := range ps[1].allocSites {
+			grown[fn] = n - ps[0].allocSites[fn]
 		}
+		s.WriteString("\n## Largest allocation sites to converge, 10 x 10000\n\nBytes allocated from idle to converged, per route.\n\n| site | allocated |\n|---|---|\n")
+		writeSites(&s, grown, func(n int64) string { return fmt.Sprintf("%d B", n/100000) })
 	}
 	return s.String()
 }
