@@ -91,17 +91,17 @@ func (v *VRF) Workers(ctx context.Context) (views []WorkerView, err error) {
 		for w, routes := range v.table.byWorker {
 			wv := WorkerView{Worker: w, Refused: map[evpn.Reason]int{}}
 			wv.RD = v.table.workerRD[w]
-			routes.each(func(e *entry) {
+			for _, e := range routes {
 				wv.Announced++
-				if !e.accepted() {
-					wv.Refused[e.reason()]++
+				if e.refusal != nil {
+					wv.Refused[e.refusal.Reason]++
 				} else {
 					wv.Accepted++
 				}
 				if e.stale {
 					wv.Stale++
 				}
-			})
+			}
 			views = append(views, wv)
 		}
 		slices.SortFunc(views, func(a, b WorkerView) int { return a.Worker.Compare(b.Worker) })
@@ -118,11 +118,7 @@ func (v *VRF) Settings(ctx context.Context) (vrf evpn.VRF, err error) {
 func (v *VRF) prefixView(p netip.Prefix) PrefixView {
 	view := PrefixView{Prefix: p}
 	for e := v.table.byPrefix[p].first; e != nil; e = e.next {
-		a := Announcement{Route: e.route, Stale: e.stale}
-		if !e.accepted() {
-			a.Refusal = v.table.admit(e.route)
-		}
-		view.Announcements = append(view.Announcements, a)
+		view.Announcements = append(view.Announcements, Announcement{Route: e.route, Refusal: e.refusal, Stale: e.stale})
 	}
 	slices.SortFunc(view.Announcements, func(a, b Announcement) int { return a.Route.Worker.Compare(b.Route.Worker) })
 	for _, t := range v.table.Desired(p, nil) {

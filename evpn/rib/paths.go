@@ -73,19 +73,19 @@ func (t *Table) TakeGatewaysChanged() bool {
 // reconciliation, as when the fabric's view of gw changes.
 func (t *Table) MarkGateway(gw netip.Addr) {
 	if !t.vrf.AllowThirdPartyNextHop { // then a gateway IP is its worker's address
-		t.byWorker[gw].each(func(e *entry) {
-			if e.accepted() {
-				t.byPrefix[e.route.Prefix] = t.markDirty(e.route.Prefix, t.byPrefix[e.route.Prefix])
+		for prefix, e := range t.byWorker[gw] {
+			if e.refusal == nil {
+				t.byPrefix[prefix] = t.markDirty(prefix, t.byPrefix[prefix])
 			}
-		})
+		}
 		return
 	}
 	for _, routes := range t.byWorker {
-		routes.each(func(e *entry) {
-			if e.accepted() && e.route.NextHop == gw {
-				t.byPrefix[e.route.Prefix] = t.markDirty(e.route.Prefix, t.byPrefix[e.route.Prefix])
+		for prefix, e := range routes {
+			if e.refusal == nil && e.route.NextHop == gw {
+				t.byPrefix[prefix] = t.markDirty(prefix, t.byPrefix[prefix])
 			}
-		})
+		}
 	}
 }
 
@@ -102,7 +102,7 @@ func (t *Table) Desired(prefix netip.Prefix, into []evpn.Type5Route) []evpn.Type
 	}
 	start := len(into)
 	for e := t.byPrefix[prefix].first; e != nil; e = e.next {
-		if !e.accepted() {
+		if e.refusal != nil {
 			continue
 		}
 		type5, _ := evpn.Translate(t.vrf, e.route) // admitted when entered
@@ -142,7 +142,7 @@ func containsKey(ts []evpn.Type5Route, t evpn.Type5Route) bool {
 func (t *Table) desiredBest(prefix netip.Prefix, into []evpn.Type5Route, policy evpn.UnresolvedPolicy) []evpn.Type5Route {
 	var best, bestResolved *entry
 	for e := t.byPrefix[prefix].first; e != nil; e = e.next {
-		if !e.accepted() {
+		if e.refusal != nil {
 			continue
 		}
 		if best == nil || better(e.route, best.route) {

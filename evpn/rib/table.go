@@ -10,90 +10,12 @@ import (
 // entry is one worker's announcement of one prefix. Its Type-5 route is made
 // when needed (Best), which costs less than holding one per announcement.
 type entry struct {
-	route evpn.Route
-	next  *entry // the next worker's announcement of the prefix
-	// the worker's announcements are a list through them, so that a worker's
-	// routes can be found without a map per worker (40 bytes a route less)
-	wPrev, wNext *entry
-	// refused is 0 when the route can be translated, else 1 + the index of
-	// its reason in evpn.Reasons; the refusal's detail is made again when
-	// asked for. With stale, the entry fits in 192 bytes.
-	refused uint8
+	route   evpn.Route
+	refusal *evpn.Refusal // nil when the route can be translated
+	next    *entry        // the next worker's announcement of the prefix
 	// stale is set while the worker restarts (graceful restart): the route
 	// stays, and goes at the worker's End-of-RIB unless announced again.
 	stale bool
-}
-
-func (e *entry) accepted() bool { return e.refused == 0 }
-
-// reason is why e is refused, or "".
-func (e *entry) reason() evpn.Reason {
-	if e.refused == 0 {
-		return ""
-	}
-	return evpn.Reasons[e.refused-1]
-}
-
-// refusedAs is entry.refused for a refusal.
-func refusedAs(r *evpn.Refusal) uint8 {
-	if r == nil {
-		return 0
-	}
-	for i, reason := range evpn.Reasons {
-		if reason == r.Reason {
-			return uint8(i + 1)
-		}
-	}
-	panic("rib: a refusal of unknown reason " + string(r.Reason))
-}
-
-// workerRoutes is one worker's announcements, linked through their entries.
-type workerRoutes struct {
-	first *entry
-	n     int
-}
-
-func (w *workerRoutes) push(e *entry) {
-	e.wPrev, e.wNext = nil, w.first
-	if w.first != nil {
-		w.first.wPrev = e
-	}
-	w.first = e
-	w.n++
-}
-
-func (w *workerRoutes) unlink(e *entry) {
-	if e.wPrev != nil {
-		e.wPrev.wNext = e.wNext
-	} else {
-		w.first = e.wNext
-	}
-	if e.wNext != nil {
-		e.wNext.wPrev = e.wPrev
-	}
-	e.wPrev, e.wNext = nil, nil
-	w.n--
-}
-
-// each calls f for every announcement of the worker; f may unlink the one
-// it is given.
-func (w *workerRoutes) each(f func(e *entry)) {
-	if w == nil {
-		return
-	}
-	for e := w.first; e != nil; {
-		next := e.wNext
-		f(e)
-		e = next
-	}
-}
-
-// len is how many announcements the worker has; a nil w has none.
-func (w *workerRoutes) len() int {
-	if w == nil {
-		return 0
-	}
-	return w.n
 }
 
 // prefixState is what the table knows of one prefix: who announces it, and
@@ -104,21 +26,10 @@ type prefixState struct {
 	dirty bool
 }
 
-// of is worker's announcement of the prefix, or nil. The list is as long as
-// the number of workers announcing the prefix: one, or a few for anycast.
-func (st prefixState) of(worker netip.Addr) *entry {
-	for e := st.first; e != nil; e = e.next {
-		if e.route.Worker == worker {
-			return e
-		}
-	}
-	return nil
-}
-
 // Table holds every route the workers of one VRF announce, refused ones
 // included, so that several workers may announce one prefix and a worker's
 // routes can all be dropped at once when its session ends. A route costs
-// about 300 bytes here (BenchmarkReconcile).
+// about 350 bytes here (BenchmarkReconcile).
 type Table struct {
 	vrf      evpn.VRF
 	rds      RDs
@@ -127,7 +38,7 @@ type Table struct {
 	// gateways counts the admitted announcements per gateway IP.
 	gateways        map[netip.Addr]int
 	gatewaysChanged bool // a gateway IP came into use or went out of it
-	byWorker        map[netip.Addr]*workerRoutes
+	byWorker        map[netip.Addr]map[netip.Prefix]*entry
 	byPrefix        map[netip.Prefix]prefixState
 	dirty           []netip.Prefix // in the order they changed
 	refused         map[evpn.Reason]int
@@ -160,7 +71,7 @@ func NewTable(vrf evpn.VRF, rds RDs) *Table {
 		workerRD: make(map[netip.Addr]evpn.RD),
 		resolved: func(netip.Addr) bool { return true },
 		gateways: make(map[netip.Addr]int),
-		byWorker: make(map[netip.Addr]*workerRoutes),
+		byWorker: make(map[netip.Addr]map[netip.Prefix]*entry),
 		byPrefix: make(map[netip.Prefix]prefixState),
 		refused:  make(map[evpn.Reason]int),
 		accepted: make(map[workerFamily]int),
@@ -175,36 +86,32 @@ func (t *Table) Update(r evpn.Route) (refusal *evpn.Refusal, fresh bool) {
 	r.Prefix = r.Prefix.Masked()
 	routes := t.byWorker[r.Worker]
 	if routes == nil {
-		routes = &workerRoutes{}
+		routes = make(map[netip.Prefix]*entry)
 		t.byWorker[r.Worker] = routes
 		t.assignRD(r.Worker)
 	}
-	st := t.byPrefix[r.Prefix]
-	e := st.of(r.Worker)
+	e := routes[r.Prefix]
 	if e != nil && e.route.Equal(r) {
 		t.fresh(e)
-		if e.accepted() {
-			return nil, false
-		}
-		return t.admit(r), false
+		return e.refusal, false
 	}
-	var was evpn.Reason
+	var was *evpn.Refusal
+	st := t.byPrefix[r.Prefix]
 	if e == nil {
 		e = &entry{}
-		routes.push(e)
+		routes[r.Prefix] = e
 		e.next, st.first = st.first, e
 		t.routes++
 	} else {
-		was = e.reason()
+		was = e.refusal
 		t.count(e, -1)
 		t.fresh(e)
 	}
-	refusal = t.admit(r)
-	e.route, e.refused = r, refusedAs(refusal)
+	e.route, e.refusal = r, t.admit(r)
 	t.count(e, +1)
 	t.byPrefix[r.Prefix] = t.markDirty(r.Prefix, st)
-	fresh = refusal != nil && was != refusal.Reason
-	return refusal, fresh
+	fresh = e.refusal != nil && (was == nil || was.Reason != e.refusal.Reason)
+	return e.refusal, fresh
 }
 
 // admit returns why r cannot be advertised, or nil.
@@ -216,8 +123,8 @@ func (t *Table) admit(r evpn.Route) *evpn.Refusal {
 }
 
 func (t *Table) count(e *entry, n int) {
-	if !e.accepted() {
-		t.refused[e.reason()] += n
+	if e.refusal != nil {
+		t.refused[e.refusal.Reason] += n
 		return
 	}
 	wf := workerFamily{e.route.Worker, evpn.FamilyOf(e.route.Prefix)}
@@ -241,32 +148,29 @@ func (t *Table) count(e *entry, n int) {
 // Withdraw removes a worker's announcement of prefix.
 func (t *Table) Withdraw(worker netip.Addr, prefix netip.Prefix) {
 	prefix = prefix.Masked()
-	e := t.byPrefix[prefix].of(worker)
+	routes := t.byWorker[worker]
+	e := routes[prefix]
 	if e == nil {
 		return
 	}
-	t.unlink(e)
-	t.remove(prefix, e)
-}
-
-// unlink takes e off its worker's list, and forgets the worker with its last.
-func (t *Table) unlink(e *entry) {
-	routes := t.byWorker[e.route.Worker]
-	routes.unlink(e)
-	if routes.n == 0 {
-		t.forget(e.route.Worker)
+	delete(routes, prefix)
+	if len(routes) == 0 {
+		t.forget(worker)
 	}
+	t.remove(prefix, e)
 }
 
 // DropWorker removes every announcement of worker, as when its session ends,
 // and returns how many there were.
 func (t *Table) DropWorker(worker netip.Addr) int {
 	routes := t.byWorker[worker]
-	routes.each(func(e *entry) { t.remove(e.route.Prefix, e) })
+	for prefix, e := range routes {
+		t.remove(prefix, e)
+	}
 	if routes != nil {
 		t.forget(worker)
 	}
-	return routes.len()
+	return len(routes)
 }
 
 func (t *Table) remove(prefix netip.Prefix, e *entry) {
@@ -296,37 +200,41 @@ func (t *Table) fresh(e *entry) {
 // It returns how many routes the worker has.
 func (t *Table) MarkStale(worker netip.Addr) int {
 	routes := t.byWorker[worker]
-	routes.each(func(e *entry) {
+	for _, e := range routes {
 		if !e.stale {
 			e.stale = true
 			t.stale++
 		}
-	})
-	return routes.len()
+	}
+	return len(routes)
 }
 
 // SweepStale removes the worker's routes of the families fams that are still
 // stale, as at its End-of-RIB, and returns how many it removed.
 func (t *Table) SweepStale(worker netip.Addr, fams evpn.Families) int {
+	routes := t.byWorker[worker]
 	n := 0
-	t.byWorker[worker].each(func(e *entry) {
-		if e.stale && fams.Has(evpn.FamilyOf(e.route.Prefix)) {
-			t.unlink(e)
-			t.remove(e.route.Prefix, e)
+	for prefix, e := range routes {
+		if e.stale && fams.Has(evpn.FamilyOf(prefix)) {
+			delete(routes, prefix)
+			t.remove(prefix, e)
 			n++
 		}
-	})
+	}
+	if routes != nil && len(routes) == 0 {
+		t.forget(worker)
+	}
 	return n
 }
 
 // StaleOf is how many of the worker's routes are stale.
 func (t *Table) StaleOf(worker netip.Addr) int {
 	n := 0
-	t.byWorker[worker].each(func(e *entry) {
+	for _, e := range t.byWorker[worker] {
 		if e.stale {
 			n++
 		}
-	})
+	}
 	return n
 }
 
@@ -350,7 +258,7 @@ func (t *Table) SetVRF(vrf evpn.VRF) {
 	for prefix, st := range t.byPrefix {
 		for e := st.first; e != nil; e = e.next {
 			t.count(e, -1)
-			e.refused = refusedAs(t.admit(e.route))
+			e.refusal = t.admit(e.route)
 			t.count(e, +1)
 		}
 		t.byPrefix[prefix] = t.markDirty(prefix, st)
@@ -363,7 +271,7 @@ func (t *Table) SetVRF(vrf evpn.VRF) {
 func (t *Table) Best(prefix netip.Prefix) (evpn.Type5Route, bool) {
 	var best *entry
 	for e := t.byPrefix[prefix].first; e != nil; e = e.next {
-		if e.accepted() && (best == nil || better(e.route, best.route)) {
+		if e.refusal == nil && (best == nil || better(e.route, best.route)) {
 			best = e
 		}
 	}
