@@ -82,13 +82,20 @@ func churn(b *testing.B, sys string, sc scale, length time.Duration) churnResult
 	e := setup(b, sys, sc)
 	e.connect(b)
 	tenth := sc.M / 10
-	withdraw, announce := make([][]byte, sc.N), make([][]byte, sc.N)
+	flaps := make([][]byte, sc.N) // each worker's tenth withdrawn, then announced again
 	for i := range sc.N {
 		ps := workerPrefixes(i, tenth, sc.M)
-		withdraw[i] = Updates(WorkerAddr(i), 65011, ps, true)
-		announce[i] = Updates(WorkerAddr(i), 65011, ps, false)
+		flaps[i] = append(Updates(WorkerAddr(i), 65011, ps, true), Updates(WorkerAddr(i), 65011, ps, false)...)
 	}
 	var r churnResult
+	flapRound := func() {
+		for i, w := range e.workers {
+			if err := w.Write(flaps[i]); err != nil {
+				b.Fatal(err)
+			}
+			r.Flaps += tenth
+		}
+	}
 	var lats []time.Duration
 	start := time.Now()
 	probes := time.NewTicker(100 * time.Millisecond)
@@ -96,12 +103,7 @@ func churn(b *testing.B, sys string, sc scale, length time.Duration) churnResult
 	next := start
 	for k := 0; time.Since(start) < length; {
 		if time.Now().After(next) { // one round of flaps a second
-			for i, w := range e.workers {
-				if err := w.Write(append(append([]byte{}, withdraw[i]...), announce[i]...)); err != nil {
-					b.Fatal(err)
-				}
-				r.Flaps += tenth
-			}
+			flapRound()
 			next = next.Add(time.Second)
 		}
 		<-probes.C
@@ -118,12 +120,7 @@ func churn(b *testing.B, sys string, sc scale, length time.Duration) churnResult
 	}
 	before, _ := e.m.Updates()
 	last := time.Now()
-	for i, w := range e.workers {
-		if err := w.Write(append(append([]byte{}, withdraw[i]...), announce[i]...)); err != nil {
-			b.Fatal(err)
-		}
-		r.Flaps += tenth
-	}
+	flapRound()
 	at, ok := e.m.WaitQuiet(want, time.Second, last.Add(5*time.Minute))
 	if !ok {
 		b.Fatalf("after the churn the monitor holds %d of %d routes", e.m.Held(), want)

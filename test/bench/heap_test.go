@@ -222,19 +222,32 @@ func writeSites(s *strings.Builder, m map[string]int64, format func(int64) strin
 	}
 }
 
+// heapOwners are the owners the reports have a column for, in order.
+func heapOwners() []string {
+	return []string{"t5gw", "GoBGP", "GoBGP (its channels library)", "Go runtime and standard library"}
+}
+
+// converged is the profile of sc at convergence, if taken.
+func converged(got map[scale][]heapPhase, sc scale) (heapPhase, bool) {
+	if ps := got[sc]; len(ps) >= 2 {
+		return ps[1], true
+	}
+	return heapPhase{}, false
+}
+
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 
 // heapReport writes the phases of each scale, the cost per session and per
 // route they imply, and the largest allocation sites at convergence.
 func heapReport(scales []scale, got map[scale][]heapPhase) string {
 	var s strings.Builder
+	owners := heapOwners()
 	fmt.Fprintf(&s, "# Where t5gwd's memory goes\n\nWritten by `make bench` (BenchmarkHeap) on %s. "+
 		"Each figure is t5gwd's heap in use right after a forced GC (`/debug/pprof/heap?gc=1` on the API socket, "+
 		"with `--memprofilerate 4096`: one sample per 4 KiB allocated rather than Go's 512 KiB), "+
 		"split by whose code allocated it: the first frame of each sample's stack, from the allocation up, "+
 		"outside Go's standard library. The workload is the benchmark's: N worker sessions from a range, "+
 		"M /32s each, one fabric peer.\n", machine())
-	owners := []string{"t5gw", "GoBGP", "GoBGP (its channels library)", "Go runtime and standard library"}
 	for _, sc := range scales {
 		in := ""
 		if sc == heapVRFs {
@@ -255,13 +268,7 @@ func heapReport(scales []scale, got map[scale][]heapPhase) string {
 			fmt.Fprintf(&s, " %s |\n", mib(rest))
 		}
 	}
-	conv := func(sc scale) (heapPhase, bool) {
-		ps := got[sc]
-		if len(ps) < 2 {
-			return heapPhase{}, false
-		}
-		return ps[1], true
-	}
+	conv := func(sc scale) (heapPhase, bool) { return converged(got, sc) }
 	a, okA := conv(scale{10, 1000})
 	c, okC := conv(scale{10, 10000})
 	d, okD := conv(scale{1000, 100})

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -47,16 +46,12 @@ func readProcessMem(b *testing.B, pid int) processMem {
 	if _, n, ok := strings.Cut(first, "total "); ok {
 		m.goroutines, _ = strconv.ParseInt(strings.TrimSpace(n), 10, 64)
 	}
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	var err error
+	if m.rssKB, err = statusKB(pid, "VmRSS"); err == nil {
+		m.hwmKB, err = statusKB(pid, "VmHWM")
+	}
 	if err != nil {
 		b.Fatal(err)
-	}
-	for _, line := range strings.Split(string(status), "\n") {
-		for key, into := range map[string]*int64{"VmRSS:": &m.rssKB, "VmHWM:": &m.hwmKB} {
-			if v, ok := strings.CutPrefix(line, key); ok {
-				*into, _ = strconv.ParseInt(strings.Fields(v)[0], 10, 64)
-			}
-		}
 	}
 	return m
 }
@@ -83,14 +78,8 @@ func rssReport(scales []scale, got map[scale][]heapPhase) string {
 				m.goroutines, mb(m.runtimeOther), mb(m.nextGC))
 		}
 	}
-	conv := func(sc scale) (heapPhase, bool) {
-		if ps := got[sc]; len(ps) >= 2 {
-			return ps[1], true
-		}
-		return heapPhase{}, false
-	}
-	c, okC := conv(scale{10, 10000})
-	d, okD := conv(scale{1000, 100})
+	c, okC := converged(got, scale{10, 10000})
+	d, okD := converged(got, scale{1000, 100})
 	if okC && okD {
 		per := func(f func(heapPhase) int64) string {
 			return fmt.Sprintf("%.0f KB", float64(f(d)-f(c))/990/1000)
@@ -103,7 +92,7 @@ func rssReport(scales []scale, got map[scale][]heapPhase) string {
 			per(func(p heapPhase) int64 { return p.mem.stackInuse }),
 			float64(d.mem.goroutines-c.mem.goroutines)/990)
 	}
-	owners := []string{"t5gw", "GoBGP", "GoBGP (its channels library)", "Go runtime and standard library"}
+	owners := heapOwners()
 	s.WriteString("\n## Allocated to converge\n\nBytes allocated from the idle profile to the converged one " +
 		"(the profile's alloc_space), per route: what the collector has to clear, and so most of its CPU.\n\n| scale | all |")
 	for _, o := range owners {

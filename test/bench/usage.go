@@ -26,16 +26,25 @@ func UsageOf(pids ...int) (Usage, error) {
 		utime, _ := strconv.ParseFloat(f[11], 64)
 		stime, _ := strconv.ParseFloat(f[12], 64)
 		u.CPUSeconds += (utime + stime) / 100 // USER_HZ
-		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		hwm, err := statusKB(pid, "VmHWM")
 		if err != nil {
 			return u, err
 		}
-		for _, line := range strings.Split(string(status), "\n") {
-			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-				kb, _ := strconv.Atoi(strings.Fields(v)[0])
-				u.PeakRSSKB += kb
-			}
-		}
+		u.PeakRSSKB += int(hwm)
 	}
 	return u, nil
+}
+
+// statusKB reads one kB figure of /proc/pid/status, such as VmHWM.
+func statusKB(pid int, key string) (int64, error) {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, key+":"); ok {
+			return strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("/proc/%d/status has no %s", pid, key)
 }
