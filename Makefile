@@ -2,7 +2,7 @@
 export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 
-.PHONY: all build deps demo test unit integration bench curves deb fuzz clean
+.PHONY: all build deps demo test unit integration bench bench-upstream curves deb fuzz clean
 
 all: build
 
@@ -49,6 +49,15 @@ fuzz:
 bench: deps
 	$(GO) test -run XXX -bench . -benchmem ./evpn/... ./bgp/
 	$(GO) test -run XXX -bench 'BenchmarkGateway|BenchmarkProfile|BenchmarkChurn|BenchmarkHeap|BenchmarkRestart' -benchtime 1x -timeout 90m ./test/bench/
+
+# t5gwd on GoBGP with the patches of docs/upstream/series, side by side with
+# the released build and FRR: the gateway benchmark, churn and the heap;
+# writes docs/upstream/benchmarks.md, churn.md and heap.md (about 35 minutes).
+UPSTREAM := T5GW_BENCH_BUILDS=upstream=$(CURDIR)/bin/t5gwd-upstream T5GW_BENCH_DOCS=$(CURDIR)/docs/upstream
+bench-upstream: deps
+	sh test/bench/upstream-t5gwd.sh bin/t5gwd-upstream
+	$(UPSTREAM) T5GW_BENCH_SYSTEMS=t5gw,t5gw+upstream,frr $(GO) test -run XXX -bench 'BenchmarkGateway|BenchmarkChurn' -benchtime 1x -timeout 90m ./test/bench/
+	$(UPSTREAM) T5GW_BENCH_SYSTEMS=t5gw+upstream $(GO) test -run XXX -bench BenchmarkHeap -benchtime 1x -timeout 90m ./test/bench/
 
 # t5gw and FRR along three curves: routes to 1,000,000, workers to 5,000,
 # VRFs to 200; writes docs/curves.md and its charts (about 20 minutes).

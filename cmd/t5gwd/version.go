@@ -26,6 +26,9 @@ func versionText() string {
 		for _, d := range info.Deps {
 			if d.Path == "github.com/osrg/gobgp/v4" {
 				gobgp = d.Version
+				if d.Replace != nil { // such as `make bench-upstream`'s build
+					gobgp += " replaced by a local copy"
+				}
 			}
 		}
 	}

@@ -3,8 +3,6 @@ package bench
 import (
 	"fmt"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -61,19 +59,8 @@ func record(sys string, sc scale, r result) {
 // docs/benchmarks.md.
 func BenchmarkGateway(b *testing.B) {
 	lab.Require(b, "ip", "/usr/lib/frr/bgpd")
-	scales := []scale{{10, 1000}, {100, 1000}, {1000, 100}, {10, 10000}}
-	if s := os.Getenv("T5GW_BENCH_SCALES"); s != "" { // such as "10x1000,100x1000"
-		scales = nil
-		for _, f := range strings.Split(s, ",") {
-			var sc scale
-			fmt.Sscanf(f, "%dx%d", &sc.N, &sc.M)
-			scales = append(scales, sc)
-		}
-	}
-	systems := []string{sysFloor, sysT5GW, sysFRR}
-	if s := os.Getenv("T5GW_BENCH_SYSTEMS"); s != "" {
-		systems = strings.Split(s, ",")
-	}
+	scales := scalesFromEnv([]scale{{10, 1000}, {100, 1000}, {1000, 100}, {10, 10000}})
+	systems := systemsFromEnv([]string{sysFloor, sysT5GW, sysFRR})
 	for _, sc := range scales {
 		for run := 1; run <= 3; run++ { // interleaved: a slow minute of the machine hits every system
 			for _, sys := range systems {
@@ -87,7 +74,7 @@ func BenchmarkGateway(b *testing.B) {
 			}
 		}
 	}
-	if err := writeReport(filepath.Join("..", "..", "docs", "benchmarks.md"), scales, systems); err != nil {
+	if err := writeReport(docPath("benchmarks.md"), scales, systems); err != nil {
 		b.Fatal(err)
 	}
 }

@@ -3,7 +3,6 @@ package bench
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -29,10 +28,7 @@ func BenchmarkChurn(b *testing.B) {
 		length = d
 	}
 	results := map[string][]churnResult{}
-	systems := []string{sysFloor, sysT5GW, sysFRR}
-	if s := os.Getenv("T5GW_BENCH_SYSTEMS"); s != "" {
-		systems = strings.Split(s, ",")
-	}
+	systems := systemsFromEnv([]string{sysFloor, sysT5GW, sysFRR})
 	for run := 1; run <= 3; run++ { // interleaved, as BenchmarkGateway
 		for _, sys := range systems {
 			b.Run(fmt.Sprintf("%s/run%d", sys, run), func(b *testing.B) {
@@ -46,9 +42,9 @@ func BenchmarkChurn(b *testing.B) {
 		"a tenth of its prefixes (10%% of all, %d flaps a second). Ten times a second a new prefix is announced "+
 		"and timed to the monitor. After the churn, one more round of flaps is sent with nothing else in flight, "+
 		"and timed to the last UPDATE it causes at the monitor (a second without one ends it); a system that sends none "+
-		"for it (the withdrawals and announcements cancel out before it sends) shows no time. Median of 3 runs (min–max).\n\n"+
+		"for it (the withdrawals and announcements cancel out before it sends) shows no time. Median of 3 runs (min–max).\n%s\n"+
 		"| | flaps sent | new-prefix p50 | new-prefix p99 | last round: its last UPDATE | last round: UPDATEs | CPU s | peak RSS |\n|---|---|---|---|---|---|---|---|\n",
-		machine(), sc.N, sc.M, length, sc.N*sc.M/10)
+		machine(), sc.N, sc.M, length, sc.N*sc.M/10, buildsNote())
 	for _, sys := range systems {
 		rs := results[sys]
 		if len(rs) == 0 {
@@ -73,7 +69,7 @@ func BenchmarkChurn(b *testing.B) {
 			durations(asResults, func(r result) time.Duration { return r.P99 }),
 			settle, updates, usage)
 	}
-	if err := os.WriteFile(filepath.Join("..", "..", "docs", "churn.md"), []byte(doc.String()), 0o644); err != nil {
+	if err := os.WriteFile(docPath("churn.md"), []byte(doc.String()), 0o644); err != nil {
 		b.Fatal(err)
 	}
 }

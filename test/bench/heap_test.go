@@ -46,20 +46,21 @@ type heapPhase struct {
 // and a route cost.
 func BenchmarkHeap(b *testing.B) {
 	lab.Require(b, "ip")
-	scales := []scale{{10, 1000}, {10, 10000}, {1000, 100}, {250, 100}}
+	scales := scalesFromEnv([]scale{{10, 1000}, {10, 10000}, {1000, 100}, heapVRFs})
+	sys := systemsFromEnv([]string{sysT5GW})[0] // one build: the report is of one
 	got := map[scale][]heapPhase{}
 	for _, sc := range scales {
-		b.Run(fmt.Sprintf("t5gw/%dx%d", sc.N, sc.M), func(b *testing.B) {
+		b.Run(fmt.Sprintf("%s/%dx%d", sys, sc.N, sc.M), func(b *testing.B) {
 			apiSocket = filepath.Join(b.TempDir(), "api.sock")
 			if sc == heapVRFs { // the same workers, in 50 VRFs of 5
 				vrfs, vrfWorkers = 50, 5
 			}
 			defer func() { apiSocket, vrfs, vrfWorkers = "", 0, 0 }()
-			e := setup(b, sysT5GW, sc)
+			e := setup(b, sys, sc)
 			pid := e.sut[0].Pid()
-			got[sc] = append(got[sc], heapProfile(b, "idle", pid))
+			got[sc] = append(got[sc], heapProfile(b, "idle", pid, t5gwdOf(b, sys)))
 			e.connect(b)
-			got[sc] = append(got[sc], heapProfile(b, "converged", pid))
+			got[sc] = append(got[sc], heapProfile(b, "converged", pid, t5gwdOf(b, sys)))
 			for i, w := range e.workers {
 				w.Close()
 				e.workers[i] = nil
@@ -71,10 +72,10 @@ func BenchmarkHeap(b *testing.B) {
 				n := sessionsUp(b)
 				return n == 0, fmt.Sprint(n, " sessions up")
 			})
-			got[sc] = append(got[sc], heapProfile(b, "withdrawn", pid))
+			got[sc] = append(got[sc], heapProfile(b, "withdrawn", pid, t5gwdOf(b, sys)))
 		})
 	}
-	if err := os.WriteFile(filepath.Join("..", "..", "docs", "heap.md"), []byte(heapReport(scales, got)), 0o644); err != nil {
+	if err := os.WriteFile(docPath("heap.md"), []byte(heapReport(scales, got)), 0o644); err != nil {
 		b.Fatal(err)
 	}
 }
@@ -105,12 +106,12 @@ func apiGet(b *testing.B, path string) string {
 // heapProfile takes t5gwd's heap profile after a GC and splits what is in
 // use and what was allocated; then reads the runtime's and the kernel's view
 // of process pid.
-func heapProfile(b *testing.B, name string, pid int) heapPhase {
+func heapProfile(b *testing.B, name string, pid int, bin string) heapPhase {
 	f := filepath.Join(b.TempDir(), name+".pb")
 	if err := os.WriteFile(f, []byte(apiGet(b, "/debug/pprof/heap?gc=1")), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	raw, err := exec.Command("go", "tool", "pprof", "-raw", t5gwd, f).CombinedOutput()
+	raw, err := exec.Command("go", "tool", "pprof", "-raw", bin, f).CombinedOutput()
 	if err != nil {
 		b.Fatalf("pprof: %v\n%s", err, raw)
 	}
@@ -120,6 +121,7 @@ func heapProfile(b *testing.B, name string, pid int) heapPhase {
 	}
 	p.name = name
 	p.mem = readProcessMem(b, pid)
+
 	return p
 }
 
@@ -248,6 +250,7 @@ func heapReport(scales []scale, got map[scale][]heapPhase) string {
 		"split by whose code allocated it: the first frame of each sample's stack, from the allocation up, "+
 		"outside Go's standard library. The workload is the benchmark's: N worker sessions from a range, "+
 		"M /32s each, one fabric peer.\n", machine())
+	s.WriteString(buildsNote())
 	for _, sc := range scales {
 		in := ""
 		if sc == heapVRFs {

@@ -37,7 +37,7 @@ func BenchmarkProfile(b *testing.B) {
 			"### By cumulative time\n\n```\n%s```\n", sc.N, sc.M, top, cum)
 	}
 	profilePath = ""
-	if err := os.WriteFile(filepath.Join("..", "..", "docs", "profile.md"), []byte(doc), 0o644); err != nil {
+	if err := os.WriteFile(docPath("profile.md"), []byte(doc), 0o644); err != nil {
 		b.Fatal(err)
 	}
 }

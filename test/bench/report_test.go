@@ -64,6 +64,7 @@ func machine() string {
 func writeReport(path string, scales []scale, systems []string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Benchmarks\n\nWritten by `make bench` (`go test -run XXX -bench BenchmarkGateway -benchtime 1x ./test/bench/`) on %s.\n", machine())
+	b.WriteString(buildsNote())
 	b.WriteString(benchMethod)
 	for _, sc := range scales {
 		fmt.Fprintf(&b, "\n## %d workers x %d prefixes (%d routes)\n\n", sc.N, sc.M, sc.N*sc.M)

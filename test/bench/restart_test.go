@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -89,7 +88,7 @@ func BenchmarkRestart(b *testing.B) {
 			held, sc.N*sc.M, usage.CPUSeconds-e.before.CPUSeconds)
 	})
 	if doc != "" {
-		if err := os.WriteFile(filepath.Join("..", "..", "docs", "restart.md"), []byte(doc), 0o644); err != nil {
+		if err := os.WriteFile(docPath("restart.md"), []byte(doc), 0o644); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -65,8 +65,8 @@ router bgp 65000
 
 // startSystem starts t5gwd or FRR on gw and returns the processes to measure.
 func startSystem(b *testing.B, sys string, gw *lab.Node) []*lab.Proc {
-	switch sys {
-	case sysT5GW:
+	switch {
+	case isT5GW(sys):
 		if vrfs > 0 {
 			writeVRFs(gw, vrfs, vrfWorkers)
 		} else {
@@ -79,7 +79,7 @@ func startSystem(b *testing.B, sys string, gw *lab.Node) []*lab.Proc {
 		if apiSocket != "" {
 			global += fmt.Sprintf("api: {socket: %q}\n", apiSocket)
 		}
-		args := []string{t5gwd, "--config", gw.Write("t5gw.yaml", global)}
+		args := []string{t5gwdOf(b, sys), "--config", gw.Write("t5gw.yaml", global)}
 		if apiSocket != "" { // the heap profile, finer than Go's default
 			args = append(args, "--memprofilerate", "4096")
 		}
@@ -87,7 +87,7 @@ func startSystem(b *testing.B, sys string, gw *lab.Node) []*lab.Proc {
 			args = append(args, "--cpuprofile", profilePath)
 		}
 		return []*lab.Proc{gw.Start("t5gwd", args...)}
-	case sysFRR:
+	case sys == sysFRR:
 		gw.MustRun("ip", "link", "add", "br4001", "type", "bridge")
 		gw.MustRun("ip", "link", "add", "vxlan4001", "type", "vxlan", "id", "4001", "local", "10.255.0.3", "dstport", "4789", "nolearning")
 		gw.MustRun("ip", "link", "set", "vxlan4001", "master", "br4001")

@@ -1,0 +1,90 @@
+package bench
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The benchmarks read these variables, so that one of them can be run at a
+// chosen scale, on chosen systems, or on another build of t5gwd:
+//
+//	T5GW_BENCH_SCALES   scales instead of the benchmark's own, such as "10x1000,100x1000"
+//	T5GW_BENCH_SYSTEMS  systems instead of the benchmark's own, such as "t5gw,frr"
+//	T5GW_BENCH_BUILDS   other t5gwd binaries, as label=path: "up=bin/t5gwd-upstream"
+//	                    makes the system "t5gw+up" (`make bench-upstream` uses it)
+//	T5GW_BENCH_DOCS     the directory the reports go to instead of docs/
+
+// scalesFromEnv is T5GW_BENCH_SCALES's scales, or def.
+func scalesFromEnv(def []scale) []scale {
+	s := os.Getenv("T5GW_BENCH_SCALES")
+	if s == "" {
+		return def
+	}
+	var scales []scale
+	for _, f := range strings.Split(s, ",") {
+		var sc scale
+		fmt.Sscanf(f, "%dx%d", &sc.N, &sc.M)
+		scales = append(scales, sc)
+	}
+	return scales
+}
+
+// systemsFromEnv is T5GW_BENCH_SYSTEMS's systems, or def.
+func systemsFromEnv(def []string) []string {
+	if s := os.Getenv("T5GW_BENCH_SYSTEMS"); s != "" {
+		return strings.Split(s, ",")
+	}
+	return def
+}
+
+// docPath is where the report called name goes.
+func docPath(name string) string {
+	if dir := os.Getenv("T5GW_BENCH_DOCS"); dir != "" {
+		return filepath.Join(dir, name)
+	}
+	return filepath.Join("..", "..", "docs", name)
+}
+
+// isT5GW says whether sys is t5gwd: this tree's build or one of
+// T5GW_BENCH_BUILDS.
+func isT5GW(sys string) bool { return sys == sysT5GW || strings.HasPrefix(sys, sysT5GW+"+") }
+
+// t5gwdOf is the binary that runs the system sys.
+func t5gwdOf(tb testing.TB, sys string) string {
+	label, ok := strings.CutPrefix(sys, sysT5GW+"+")
+	if !ok {
+		return t5gwd
+	}
+	for _, kv := range strings.Split(os.Getenv("T5GW_BENCH_BUILDS"), ",") {
+		if k, path, _ := strings.Cut(kv, "="); k == label {
+			abs, err := filepath.Abs(path)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return abs
+		}
+	}
+	tb.Fatalf("system %q: no build %q in T5GW_BENCH_BUILDS=%q", sys, label, os.Getenv("T5GW_BENCH_BUILDS"))
+	return ""
+}
+
+// buildsNote says, for a report, which systems are other builds of t5gwd.
+func buildsNote() string {
+	env := os.Getenv("T5GW_BENCH_BUILDS")
+	if env == "" {
+		return ""
+	}
+	var s strings.Builder
+	for _, kv := range strings.Split(env, ",") {
+		k, path, _ := strings.Cut(kv, "=")
+		fmt.Fprintf(&s, "\n`%s+%s` is the t5gwd binary %s", sysT5GW, k, filepath.Base(path))
+		if k == "upstream" {
+			s.WriteString(": this tree on GoBGP with the patches of docs/upstream/series (`make bench-upstream`)")
+		}
+		s.WriteString(".\n")
+	}
+	return s.String()
+}
