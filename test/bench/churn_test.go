@@ -37,14 +37,14 @@ func BenchmarkChurn(b *testing.B) {
 		}
 	}
 	var doc strings.Builder
-	fmt.Fprintf(&doc, "# Churn\n\nWritten by `make bench` (BenchmarkChurn) on %s.\n\n"+
+	fmt.Fprintf(&doc, "# Churn\n\nWritten by %s (BenchmarkChurn) on %s.\n\n"+
 		"%d workers x %d prefixes up; then for %s, every second, each worker withdraws and re-announces "+
 		"a tenth of its prefixes (10%% of all, %d flaps a second). Ten times a second a new prefix is announced "+
 		"and timed to the monitor. After the churn, one more round of flaps is sent with nothing else in flight, "+
 		"and timed to the last UPDATE it causes at the monitor (a second without one ends it); a system that sends none "+
 		"for it (the withdrawals and announcements cancel out before it sends) shows no time. Median of 3 runs (min–max).\n%s\n"+
 		"| | flaps sent | new-prefix p50 | new-prefix p99 | last round: its last UPDATE | last round: UPDATEs | CPU s | peak RSS |\n|---|---|---|---|---|---|---|---|\n",
-		machine(), sc.N, sc.M, length, sc.N*sc.M/10, buildsNote())
+		writtenBy(), machine(), sc.N, sc.M, length, sc.N*sc.M/10, buildsNote())
 	for _, sys := range systems {
 		rs := results[sys]
 		if len(rs) == 0 {

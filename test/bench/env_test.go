@@ -88,3 +88,12 @@ func buildsNote() string {
 	}
 	return s.String()
 }
+
+// writtenBy is the make target that writes a report: the upstream build's
+// reports are `make bench-upstream`'s.
+func writtenBy() string {
+	if strings.Contains(os.Getenv("T5GW_BENCH_BUILDS"), "upstream=") {
+		return "`make bench-upstream`"
+	}
+	return "`make bench`"
+}

@@ -244,12 +244,12 @@ func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 func heapReport(scales []scale, got map[scale][]heapPhase) string {
 	var s strings.Builder
 	owners := heapOwners()
-	fmt.Fprintf(&s, "# Where t5gwd's memory goes\n\nWritten by `make bench` (BenchmarkHeap) on %s. "+
+	fmt.Fprintf(&s, "# Where t5gwd's memory goes\n\nWritten by %s (BenchmarkHeap) on %s. "+
 		"Each figure is t5gwd's heap in use right after a forced GC (`/debug/pprof/heap?gc=1` on the API socket, "+
 		"with `--memprofilerate 4096`: one sample per 4 KiB allocated rather than Go's 512 KiB), "+
 		"split by whose code allocated it: the first frame of each sample's stack, from the allocation up, "+
 		"outside Go's standard library. The workload is the benchmark's: N worker sessions from a range, "+
-		"M /32s each, one fabric peer.\n", machine())
+		"M /32s each, one fabric peer.\n", writtenBy(), machine())
 	s.WriteString(buildsNote())
 	for _, sc := range scales {
 		in := ""
