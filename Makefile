@@ -2,7 +2,7 @@
 export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 
-.PHONY: all build deps demo test unit integration bench bench-upstream curves deb fuzz clean
+.PHONY: all build deps demo test unit integration bench bench-upstream curves curves-upstream deb fuzz clean
 
 all: build
 
@@ -63,6 +63,12 @@ bench-upstream: deps
 # VRFs to 200; writes docs/curves.md and its charts (about 20 minutes).
 curves: deps
 	$(GO) test -run XXX -bench BenchmarkCurves -benchtime 1x -timeout 90m ./test/bench/
+
+# The same curves with t5gwd on GoBGP with docs/upstream/series, beside FRR;
+# writes docs/upstream/curves.md and its charts.
+curves-upstream: deps
+	sh test/bench/upstream-t5gwd.sh bin/t5gwd-upstream
+	$(UPSTREAM) T5GW_BENCH_SYSTEMS=t5gw+upstream,frr $(GO) test -run XXX -bench BenchmarkCurves -benchtime 1x -timeout 90m ./test/bench/
 
 clean:
 	rm -rf bin dist

@@ -352,6 +352,12 @@ func (l *fabricLink) get() *bgp.Fabric {
 func (l *fabricLink) Advertise(routes []evpn.Type5Route) error { return l.get().Advertise(routes) }
 func (l *fabricLink) Withdraw(routes []evpn.Type5Route) error  { return l.get().Withdraw(routes) }
 
+// stateSaveEvery bounds how often the restart state is written while workers
+// come and go. A worker up for less than this when t5gwd is killed (SIGKILL;
+// SIGTERM writes the state) may be missing from the state: the next start
+// does not wait for it, and its routes go at End-of-RIB until it is back.
+const stateSaveEvery = 200 * time.Millisecond
+
 // rdsSaveEvery is how often t5gwd looks whether the displaced workers' RDs
 // changed, to write them to the state-dir.
 const rdsSaveEvery = 5 * time.Second

@@ -142,8 +142,16 @@ func run(ctx context.Context, args []string, stderr io.Writer, sigs <-chan os.Si
 	}
 	saveRDs := time.NewTicker(rdsSaveEvery)
 	defer saveRDs.Stop()
+	// The restart state is written at once when workers change, then at
+	// most every stateSaveEvery: a thousand workers coming up write it a few
+	// times, not a thousand.
+	var saveState <-chan time.Time // nil while no write is due
+	var savedAt time.Time
 	for {
 		select {
+		case <-saveState:
+			saveState, savedAt = nil, time.Now()
+			d.saveState()
 		case <-saveRDs.C:
 			d.saveRDs()
 		case <-ctx.Done():
@@ -169,7 +177,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, sigs <-chan os.Si
 			d.connect(ctx)
 			sdNotify("READY=1") // running; the fabric sessions come up in their own time
 		case <-d.workersChanged:
-			d.saveState()
+			if saveState == nil {
+				saveState = time.After(max(0, stateSaveEvery-time.Since(savedAt)))
+			}
 		}
 	}
 }

@@ -15,6 +15,14 @@ var systemColor = map[string]color.Color{
 	sysFRR:  color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff},
 }
 
+// colorOf is sys's color; another build of t5gwd is green.
+func colorOf(sys string) color.Color {
+	if c, ok := systemColor[sys]; ok {
+		return c
+	}
+	return color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff}
+}
+
 // drawCurve draws one curve's time (converged solid, withdrawn dashed) or
 // memory (peak RSS) against its axis, a line per system, to a PNG.
 func drawCurve(path string, c curve, what string, got map[string][]curvePoint) error {
@@ -27,7 +35,7 @@ func drawCurve(path string, c curve, what string, got map[string][]curvePoint) e
 	}
 	p.Y.Label.Text = map[string]string{"time": "seconds", "memory": "peak RSS, MB"}[what]
 	p.Legend.Top, p.Legend.Left = true, true
-	for _, sys := range c.systems {
+	for _, sys := range curveSystems(c) {
 		ps := got[sys]
 		if len(ps) == 0 {
 			continue
@@ -51,7 +59,7 @@ func drawCurve(path string, c curve, what string, got map[string][]curvePoint) e
 			if err != nil {
 				return err
 			}
-			line.Color, points.Color = systemColor[sys], systemColor[sys]
+			line.Color, points.Color = colorOf(sys), colorOf(sys)
 			points.Shape = draw.CircleGlyph{}
 			if s.dashed {
 				line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}

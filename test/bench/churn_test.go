@@ -44,7 +44,7 @@ func BenchmarkChurn(b *testing.B) {
 		"and timed to the last UPDATE it causes at the monitor (a second without one ends it); a system that sends none "+
 		"for it (the withdrawals and announcements cancel out before it sends) shows no time. Median of 3 runs (min–max).\n%s\n"+
 		"| | flaps sent | new-prefix p50 | new-prefix p99 | last round: its last UPDATE | last round: UPDATEs | CPU s | peak RSS |\n|---|---|---|---|---|---|---|---|\n",
-		writtenBy(), machine(), sc.N, sc.M, length, sc.N*sc.M/10, buildsNote())
+		writtenBy("bench"), machine(), sc.N, sc.M, length, sc.N*sc.M/10, buildsNote())
 	for _, sys := range systems {
 		rs := results[sys]
 		if len(rs) == 0 {

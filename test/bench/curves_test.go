@@ -39,6 +39,18 @@ var curves = []curve{
 			"and the VM that has them emulates its CPU, which would measure the emulator."},
 }
 
+// curveSystems is c's systems, or T5GW_BENCH_SYSTEMS's less those c leaves
+// out (FRR from the VRFs curve).
+func curveSystems(c curve) []string {
+	var out []string
+	for _, sys := range systemsFromEnv(c.systems) {
+		if isT5GW(sys) || slices.Contains(c.systems, sys) {
+			out = append(out, sys)
+		}
+	}
+	return out
+}
+
 // BenchmarkCurves runs t5gw and FRR, one after the other at each point, along
 // three curves (routes to 1,000,000; workers to 5,000; VRFs to 200) and
 // writes docs/curves.md and a chart of each to docs/curves/. One run per
@@ -67,7 +79,7 @@ func BenchmarkCurves(b *testing.B) {
 				break
 			}
 			sc, n := c.at(x)
-			for _, sys := range c.systems { // interleaved: both systems at a point, then the next point
+			for _, sys := range curveSystems(c) { // interleaved: both systems at a point, then the next point
 				b.Run(fmt.Sprintf("%s/%d/%s", c.name, x, sys), func(b *testing.B) {
 					vrfs, vrfWorkers = n, 5
 					defer func() { vrfs, vrfWorkers = 0, 0 }()
@@ -76,15 +88,15 @@ func BenchmarkCurves(b *testing.B) {
 			}
 		}
 	}
-	dir := filepath.Join("..", "..", "docs")
+	dir := docPath("")
 	if err := os.MkdirAll(filepath.Join(dir, "curves"), 0o755); err != nil {
 		b.Fatal(err)
 	}
 	var doc strings.Builder
-	fmt.Fprintf(&doc, "# Scale curves: t5gw and FRR side by side\n\nWritten by `make curves` (BenchmarkCurves) on %s. "+
+	fmt.Fprintf(&doc, "# Scale curves: t5gw and FRR side by side\n\nWritten by %s (BenchmarkCurves) on %s. "+
 		"The benchmark's workload (docs/benchmarks.md) at each point, one run per system, t5gw and FRR one after "+
 		"the other; no single-change probes. Per route, per session and per VRF are the peak RSS divided by "+
-		"that count; the slope is the growth from the first point to the last.\n", machine())
+		"that count; the slope is the growth from the first point to the last.\n%s", writtenBy("curves"), machine(), buildsNote())
 	for _, c := range picked {
 		writeCurve(&doc, c, got[c.name])
 		for _, chart := range []struct{ what, file string }{{"time", c.name + "-time.png"}, {"memory", c.name + "-memory.png"}} {
@@ -107,7 +119,7 @@ func writeCurve(doc *strings.Builder, c curve, got map[string][]curvePoint) {
 	unit := map[string]string{"routes": "route", "workers": "session", "vrfs": "VRF"}[c.name]
 	fmt.Fprintf(doc, "| %s | system | sessions up | converged | withdrawn | CPU s | peak RSS | per %s |\n|---|---|---|---|---|---|---|---|\n", c.name, unit)
 	for _, x := range c.points {
-		for _, sys := range c.systems {
+		for _, sys := range curveSystems(c) {
 			for _, p := range got[sys] {
 				if p.x != x {
 					continue
@@ -121,7 +133,7 @@ func writeCurve(doc *strings.Builder, c curve, got map[string][]curvePoint) {
 			}
 		}
 	}
-	for _, sys := range c.systems {
+	for _, sys := range curveSystems(c) {
 		ps := got[sys]
 		if len(ps) < 2 {
 			continue

@@ -89,11 +89,11 @@ func buildsNote() string {
 	return s.String()
 }
 
-// writtenBy is the make target that writes a report: the upstream build's
-// reports are `make bench-upstream`'s.
-func writtenBy() string {
+// writtenBy is the make target that writes a report, from target, the one
+// for this tree's build: the upstream build's are target-upstream's.
+func writtenBy(target string) string {
 	if strings.Contains(os.Getenv("T5GW_BENCH_BUILDS"), "upstream=") {
-		return "`make bench-upstream`"
+		target += "-upstream"
 	}
-	return "`make bench`"
+	return "`make " + target + "`"
 }

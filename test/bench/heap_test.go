@@ -249,7 +249,7 @@ func heapReport(scales []scale, got map[scale][]heapPhase) string {
 		"with `--memprofilerate 4096`: one sample per 4 KiB allocated rather than Go's 512 KiB), "+
 		"split by whose code allocated it: the first frame of each sample's stack, from the allocation up, "+
 		"outside Go's standard library. The workload is the benchmark's: N worker sessions from a range, "+
-		"M /32s each, one fabric peer.\n", writtenBy(), machine())
+		"M /32s each, one fabric peer.\n", writtenBy("bench"), machine())
 	s.WriteString(buildsNote())
 	for _, sc := range scales {
 		in := ""

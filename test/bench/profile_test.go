@@ -18,18 +18,20 @@ var profilePath string
 func BenchmarkProfile(b *testing.B) {
 	lab.Require(b, "ip")
 	doc := fmt.Sprintf("# CPU profiles of t5gwd\n\n"+
-		"Written by `make bench` (BenchmarkProfile): one run of the benchmark's workload (sessions up, convergence, "+
+		"Written by %s (BenchmarkProfile): one run of the benchmark's workload (sessions up, convergence, "+
 		"1,000 single changes, every worker down) with `t5gwd --cpuprofile`, on %s. "+
-		"docs/performance.md reads them.\n", machine())
-	for _, sc := range []scale{{1000, 100}, {10, 10000}} {
+		"docs/performance.md reads them.\n%s", writtenBy("bench"), machine(), buildsNote())
+	sys := systemsFromEnv([]string{sysT5GW})[0]
+	bin := t5gwdOf(b, sys)
+	for _, sc := range scalesFromEnv([]scale{{1000, 100}, {10, 10000}}) {
 		profilePath = filepath.Join(b.TempDir(), "t5gwd.cpu")
-		b.Run(fmt.Sprintf("t5gw/%dx%d", sc.N, sc.M), func(b *testing.B) { runOnce(b, sysT5GW, sc) })
+		b.Run(fmt.Sprintf("%s/%dx%d", sys, sc.N, sc.M), func(b *testing.B) { runOnce(b, sys, sc) })
 		// The lab has stopped t5gwd with SIGTERM, so the profile is complete.
-		top, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=25", t5gwd, profilePath).CombinedOutput()
+		top, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=25", bin, profilePath).CombinedOutput()
 		if err != nil {
 			b.Fatalf("pprof: %v\n%s", err, top)
 		}
-		cum, err := exec.Command("go", "tool", "pprof", "-top", "-cum", "-nodecount=25", t5gwd, profilePath).CombinedOutput()
+		cum, err := exec.Command("go", "tool", "pprof", "-top", "-cum", "-nodecount=25", bin, profilePath).CombinedOutput()
 		if err != nil {
 			b.Fatalf("pprof: %v\n%s", err, cum)
 		}

@@ -63,7 +63,7 @@ func machine() string {
 // writeReport writes the figures of every system and scale as Markdown.
 func writeReport(path string, scales []scale, systems []string) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Benchmarks\n\nWritten by %s (`go test -run XXX -bench BenchmarkGateway -benchtime 1x ./test/bench/`) on %s.\n", writtenBy(), machine())
+	fmt.Fprintf(&b, "# Benchmarks\n\nWritten by %s (`go test -run XXX -bench BenchmarkGateway -benchtime 1x ./test/bench/`) on %s.\n", writtenBy("bench"), machine())
 	b.WriteString(buildsNote())
 	b.WriteString(benchMethod)
 	for _, sc := range scales {
