@@ -2,8 +2,10 @@ package bench
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -52,36 +54,42 @@ func docPath(name string) string {
 // T5GW_BENCH_BUILDS.
 func isT5GW(sys string) bool { return sys == sysT5GW || strings.HasPrefix(sys, sysT5GW+"+") }
 
+// builds is T5GW_BENCH_BUILDS: each label with its binary.
+func builds() map[string]string {
+	m := map[string]string{}
+	for _, kv := range strings.Split(os.Getenv("T5GW_BENCH_BUILDS"), ",") {
+		if label, path, ok := strings.Cut(kv, "="); ok {
+			m[label] = path
+		}
+	}
+	return m
+}
+
 // t5gwdOf is the binary that runs the system sys.
 func t5gwdOf(tb testing.TB, sys string) string {
 	label, ok := strings.CutPrefix(sys, sysT5GW+"+")
 	if !ok {
 		return t5gwd
 	}
-	for _, kv := range strings.Split(os.Getenv("T5GW_BENCH_BUILDS"), ",") {
-		if k, path, _ := strings.Cut(kv, "="); k == label {
-			abs, err := filepath.Abs(path)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			return abs
-		}
+	path, ok := builds()[label]
+	if !ok {
+		tb.Fatalf("system %q: no build %q in T5GW_BENCH_BUILDS=%q", sys, label, os.Getenv("T5GW_BENCH_BUILDS"))
 	}
-	tb.Fatalf("system %q: no build %q in T5GW_BENCH_BUILDS=%q", sys, label, os.Getenv("T5GW_BENCH_BUILDS"))
-	return ""
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return abs
 }
 
 // buildsNote says, for a report, which systems are other builds of t5gwd.
 func buildsNote() string {
-	env := os.Getenv("T5GW_BENCH_BUILDS")
-	if env == "" {
-		return ""
-	}
 	var s strings.Builder
-	for _, kv := range strings.Split(env, ",") {
-		k, path, _ := strings.Cut(kv, "=")
-		fmt.Fprintf(&s, "\n`%s+%s` is the t5gwd binary %s", sysT5GW, k, filepath.Base(path))
-		if k == "upstream" {
+	bs := builds()
+	for _, label := range slices.Sorted(maps.Keys(bs)) {
+		path := bs[label]
+		fmt.Fprintf(&s, "\n`%s+%s` is the t5gwd binary %s", sysT5GW, label, filepath.Base(path))
+		if label == "upstream" {
 			s.WriteString(": this tree on GoBGP with the patches of docs/upstream/series (`make bench-upstream`)")
 		}
 		s.WriteString(".\n")
@@ -92,7 +100,7 @@ func buildsNote() string {
 // writtenBy is the make target that writes a report, from target, the one
 // for this tree's build: the upstream build's are target-upstream's.
 func writtenBy(target string) string {
-	if strings.Contains(os.Getenv("T5GW_BENCH_BUILDS"), "upstream=") {
+	if _, ok := builds()["upstream"]; ok {
 		target += "-upstream"
 	}
 	return "`make " + target + "`"

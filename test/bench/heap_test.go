@@ -48,6 +48,7 @@ func BenchmarkHeap(b *testing.B) {
 	lab.Require(b, "ip")
 	scales := scalesFromEnv([]scale{{10, 1000}, {10, 10000}, {1000, 100}, heapVRFs})
 	sys := systemsFromEnv([]string{sysT5GW})[0] // one build: the report is of one
+	bin := t5gwdOf(b, sys)
 	got := map[scale][]heapPhase{}
 	for _, sc := range scales {
 		b.Run(fmt.Sprintf("%s/%dx%d", sys, sc.N, sc.M), func(b *testing.B) {
@@ -58,9 +59,9 @@ func BenchmarkHeap(b *testing.B) {
 			defer func() { apiSocket, vrfs, vrfWorkers = "", 0, 0 }()
 			e := setup(b, sys, sc)
 			pid := e.sut[0].Pid()
-			got[sc] = append(got[sc], heapProfile(b, "idle", pid, t5gwdOf(b, sys)))
+			got[sc] = append(got[sc], heapProfile(b, "idle", pid, bin))
 			e.connect(b)
-			got[sc] = append(got[sc], heapProfile(b, "converged", pid, t5gwdOf(b, sys)))
+			got[sc] = append(got[sc], heapProfile(b, "converged", pid, bin))
 			for i, w := range e.workers {
 				w.Close()
 				e.workers[i] = nil
@@ -72,7 +73,7 @@ func BenchmarkHeap(b *testing.B) {
 				n := sessionsUp(b)
 				return n == 0, fmt.Sprint(n, " sessions up")
 			})
-			got[sc] = append(got[sc], heapProfile(b, "withdrawn", pid, t5gwdOf(b, sys)))
+			got[sc] = append(got[sc], heapProfile(b, "withdrawn", pid, bin))
 		})
 	}
 	if err := os.WriteFile(docPath("heap.md"), []byte(heapReport(scales, got)), 0o644); err != nil {
@@ -121,7 +122,6 @@ func heapProfile(b *testing.B, name string, pid int, bin string) heapPhase {
 	}
 	p.name = name
 	p.mem = readProcessMem(b, pid)
-
 	return p
 }
 

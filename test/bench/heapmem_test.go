@@ -46,13 +46,11 @@ func readProcessMem(b *testing.B, pid int) processMem {
 	if _, n, ok := strings.Cut(first, "total "); ok {
 		m.goroutines, _ = strconv.ParseInt(strings.TrimSpace(n), 10, 64)
 	}
-	var err error
-	if m.rssKB, err = statusKB(pid, "VmRSS"); err == nil {
-		m.hwmKB, err = statusKB(pid, "VmHWM")
-	}
+	kb, err := statusKB(pid, "VmRSS", "VmHWM")
 	if err != nil {
 		b.Fatal(err)
 	}
+	m.rssKB, m.hwmKB = kb[0], kb[1]
 	return m
 }
 

@@ -6,8 +6,9 @@ set -eu
 out=$1
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$repo"
+go mod download github.com/osrg/gobgp/v4
 version=$(go list -m -f '{{.Version}}' github.com/osrg/gobgp/v4)
-src=$(go mod download -json github.com/osrg/gobgp/v4@"$version" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')
+src=$(go list -m -f '{{.Dir}}' github.com/osrg/gobgp/v4)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp -r "$src" "$work/gobgp"

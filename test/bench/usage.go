@@ -26,25 +26,37 @@ func UsageOf(pids ...int) (Usage, error) {
 		utime, _ := strconv.ParseFloat(f[11], 64)
 		stime, _ := strconv.ParseFloat(f[12], 64)
 		u.CPUSeconds += (utime + stime) / 100 // USER_HZ
-		hwm, err := statusKB(pid, "VmHWM")
+		kb, err := statusKB(pid, "VmHWM")
 		if err != nil {
 			return u, err
 		}
-		u.PeakRSSKB += int(hwm)
+		u.PeakRSSKB += int(kb[0])
 	}
 	return u, nil
 }
 
-// statusKB reads one kB figure of /proc/pid/status, such as VmHWM.
-func statusKB(pid int, key string) (int64, error) {
+// statusKB reads kB figures of /proc/pid/status, such as VmHWM, in the
+// order of keys, from one read of the file.
+func statusKB(pid int, keys ...string) ([]int64, error) {
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if v, ok := strings.CutPrefix(line, key+":"); ok {
-			return strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+	kb := make([]int64, len(keys))
+	for i, key := range keys {
+		found := false
+		for _, line := range strings.Split(string(status), "\n") {
+			if v, ok := strings.CutPrefix(line, key+":"); ok {
+				found = true
+				if kb[i], err = strconv.ParseInt(strings.Fields(v)[0], 10, 64); err != nil {
+					return nil, err
+				}
+				break
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("/proc/%d/status has no %s", pid, key)
 		}
 	}
-	return 0, fmt.Errorf("/proc/%d/status has no %s", pid, key)
+	return kb, nil
 }
