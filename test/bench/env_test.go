@@ -18,6 +18,7 @@ import (
 //	T5GW_BENCH_BUILDS   other t5gwd binaries, as label=path: "up=bin/t5gwd-upstream"
 //	                    makes the system "t5gw+up" (`make bench-upstream` uses it)
 //	T5GW_BENCH_DOCS     the directory the reports go to instead of docs/
+//	T5GW_BENCH_PROFILES a directory to keep BenchmarkHeap's heap profiles in
 
 // scalesFromEnv is T5GW_BENCH_SCALES's scales, or def.
 func scalesFromEnv(def []scale) []scale {

@@ -59,9 +59,10 @@ func BenchmarkHeap(b *testing.B) {
 			defer func() { apiSocket, vrfs, vrfWorkers = "", 0, 0 }()
 			e := setup(b, sys, sc)
 			pid := e.sut[0].Pid()
-			got[sc] = append(got[sc], heapProfile(b, "idle", pid, bin))
+			at := fmt.Sprintf("%s-%dx%d-", sys, sc.N, sc.M)
+			got[sc] = append(got[sc], heapProfile(b, at, "idle", pid, bin))
 			e.connect(b)
-			got[sc] = append(got[sc], heapProfile(b, "converged", pid, bin))
+			got[sc] = append(got[sc], heapProfile(b, at, "converged", pid, bin))
 			for i, w := range e.workers {
 				w.Close()
 				e.workers[i] = nil
@@ -73,7 +74,7 @@ func BenchmarkHeap(b *testing.B) {
 				n := sessionsUp(b)
 				return n == 0, fmt.Sprint(n, " sessions up")
 			})
-			got[sc] = append(got[sc], heapProfile(b, "withdrawn", pid, bin))
+			got[sc] = append(got[sc], heapProfile(b, at, "withdrawn", pid, bin))
 		})
 	}
 	if err := os.WriteFile(docPath("heap.md"), []byte(heapReport(scales, got)), 0o644); err != nil {
@@ -106,9 +107,14 @@ func apiGet(b *testing.B, path string) string {
 
 // heapProfile takes t5gwd's heap profile after a GC and splits what is in
 // use and what was allocated; then reads the runtime's and the kernel's view
-// of process pid.
-func heapProfile(b *testing.B, name string, pid int, bin string) heapPhase {
-	f := filepath.Join(b.TempDir(), name+".pb")
+// of process pid. The profile is kept in T5GW_BENCH_PROFILES, if set, as
+// at+name+".pb", for `go tool pprof`.
+func heapProfile(b *testing.B, at, name string, pid int, bin string) heapPhase {
+	dir := os.Getenv("T5GW_BENCH_PROFILES")
+	if dir == "" {
+		dir = b.TempDir()
+	}
+	f := filepath.Join(dir, at+name+".pb")
 	if err := os.WriteFile(f, []byte(apiGet(b, "/debug/pprof/heap?gc=1")), 0o644); err != nil {
 		b.Fatal(err)
 	}
