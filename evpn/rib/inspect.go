@@ -118,7 +118,7 @@ func (v *VRF) Settings(ctx context.Context) (vrf evpn.VRF, err error) {
 func (v *VRF) prefixView(p netip.Prefix) PrefixView {
 	view := PrefixView{Prefix: p}
 	for e := v.table.byPrefix[p].first; e != nil; e = e.next {
-		view.Announcements = append(view.Announcements, Announcement{Route: e.route, Refusal: e.refusal, Stale: e.stale})
+		view.Announcements = append(view.Announcements, Announcement{Route: e.route(p), Refusal: e.refusal, Stale: e.stale})
 	}
 	slices.SortFunc(view.Announcements, func(a, b Announcement) int { return a.Route.Worker.Compare(b.Route.Worker) })
 	for _, t := range v.table.Desired(p, nil) {

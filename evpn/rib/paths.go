@@ -82,7 +82,7 @@ func (t *Table) MarkGateway(gw netip.Addr) {
 	}
 	for _, routes := range t.byWorker {
 		for prefix, e := range routes {
-			if e.refusal == nil && e.route.NextHop == gw {
+			if e.refusal == nil && e.attrs.nextHop == gw {
 				t.byPrefix[prefix] = t.markDirty(prefix, t.byPrefix[prefix])
 			}
 		}
@@ -105,8 +105,8 @@ func (t *Table) Desired(prefix netip.Prefix, into []evpn.Type5Route) []evpn.Type
 		if e.refusal != nil {
 			continue
 		}
-		type5, _ := evpn.Translate(t.vrf, e.route) // admitted when entered
-		rd, ok := t.workerRD[e.route.Worker]
+		type5, _ := evpn.Translate(t.vrf, e.route(prefix)) // admitted when entered
+		rd, ok := t.workerRD[e.worker]
 		switch {
 		case ok && t.vrf.Paths == evpn.PathsAddPath: // the worker's number names its path
 			type5.PathID = rd.Number
@@ -145,11 +145,11 @@ func (t *Table) desiredBest(prefix netip.Prefix, into []evpn.Type5Route, policy 
 		if e.refusal != nil {
 			continue
 		}
-		if best == nil || better(e.route, best.route) {
+		if best == nil || better(e, best) {
 			best = e
 		}
-		if policy != evpn.UnresolvedAdvertise && t.resolved(e.route.NextHop) &&
-			(bestResolved == nil || better(e.route, bestResolved.route)) {
+		if policy != evpn.UnresolvedAdvertise && t.resolved(e.attrs.nextHop) &&
+			(bestResolved == nil || better(e, bestResolved)) {
 			bestResolved = e
 		}
 	}
@@ -162,7 +162,7 @@ func (t *Table) desiredBest(prefix netip.Prefix, into []evpn.Type5Route, policy 
 	case policy == evpn.UnresolvedWithhold:
 		return into
 	}
-	type5, _ := evpn.Translate(t.vrf, best.route)
+	type5, _ := evpn.Translate(t.vrf, best.route(prefix))
 	if policy == evpn.UnresolvedFallback && bestResolved == nil {
 		type5 = evpn.Fallback(t.vrf, type5)
 	}

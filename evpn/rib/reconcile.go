@@ -21,9 +21,9 @@ type Fabric interface {
 // VRF. It remembers what it has advertised, so it only sends differences.
 type Reconciler struct {
 	fabric     Fabric
-	advertised map[netip.Prefix]advert   // a prefix's first route
-	more       map[netip.Prefix][]advert // its others, if any
-	routes     int                       // advertised, over every prefix
+	advertised map[prefixKey]advert   // a prefix's first route
+	more       map[prefixKey][]advert // its others, if any
+	routes     int                    // advertised, over every prefix
 	sent       Sent
 	seed       maphash.Seed
 
@@ -56,19 +56,19 @@ func none(_ netip.Prefix, into []evpn.Type5Route) []evpn.Type5Route { return int
 type advert struct {
 	key       routeKey
 	label     uint32
-	gatewayIP netip.Addr
+	gatewayIP addrKey
 	sum       uint64
 }
 
 // routeKey is what tells apart the routes of one prefix in the fabric.
 type routeKey struct {
-	rd          evpn.RD
+	rd          rdKey
 	ethernetTag uint32
 	pathID      uint32
 }
 
 func keyOf(t evpn.Type5Route) routeKey {
-	return routeKey{rd: t.RD, ethernetTag: t.EthernetTag, pathID: t.PathID}
+	return routeKey{rd: rdKeyOf(t.RD), ethernetTag: t.EthernetTag, pathID: t.PathID}
 }
 
 // adverts is what a prefix has in the fabric: mostly one route, held in
@@ -82,20 +82,22 @@ type adverts struct {
 
 // adverts returns what prefix has in the fabric; had is false for nothing.
 func (r *Reconciler) adverts(p netip.Prefix) (a adverts, had bool) {
-	a.first, had = r.advertised[p]
+	k := prefixKeyOf(p)
+	a.first, had = r.advertised[k]
 	if had {
-		a.more = r.more[p]
+		a.more = r.more[k]
 	}
 	return a, had
 }
 
 // setAdverts records what prefix has in the fabric.
 func (r *Reconciler) setAdverts(p netip.Prefix, a adverts) {
-	r.advertised[p] = a.first
+	k := prefixKeyOf(p)
+	r.advertised[k] = a.first
 	if len(a.more) > 0 {
-		r.more[p] = a.more
+		r.more[k] = a.more
 	} else {
-		delete(r.more, p)
+		delete(r.more, k)
 	}
 }
 
@@ -162,13 +164,13 @@ func (a *adverts) all(yield func(advert) bool) {
 
 // withdrawal is the route that takes back a, an advertisement of prefix.
 func (a advert) withdrawal(prefix netip.Prefix) evpn.Type5Route {
-	return evpn.Type5Route{RD: a.key.rd, EthernetTag: a.key.ethernetTag, PathID: a.key.pathID, Prefix: prefix,
-		GatewayIP: a.gatewayIP, Label: a.label}
+	return evpn.Type5Route{RD: a.key.rd.rd(), EthernetTag: a.key.ethernetTag, PathID: a.key.pathID, Prefix: prefix,
+		GatewayIP: a.gatewayIP.addr(), Label: a.label}
 }
 
 func (r *Reconciler) advert(t evpn.Type5Route) advert {
 	r.enc, _ = t.AppendBinary(r.enc[:0])
-	return advert{key: keyOf(t), label: t.Label, gatewayIP: t.GatewayIP,
+	return advert{key: keyOf(t), label: t.Label, gatewayIP: addrKeyOf(t.GatewayIP),
 		sum: maphash.Bytes(r.seed, r.enc)}
 }
 
@@ -182,7 +184,7 @@ type Sent struct{ Advertised, Withdrawn uint64 }
 
 // NewReconciler returns a reconciler that has advertised nothing yet.
 func NewReconciler(fabric Fabric) *Reconciler {
-	return &Reconciler{fabric: fabric, advertised: make(map[netip.Prefix]advert), more: make(map[netip.Prefix][]advert),
+	return &Reconciler{fabric: fabric, advertised: make(map[prefixKey]advert), more: make(map[prefixKey][]advert),
 		seed: maphash.MakeSeed()}
 }
 
@@ -195,8 +197,8 @@ func (r *Reconciler) Advertised() int { return r.routes }
 // Prefixes returns the prefixes that have at least one route advertised.
 func (r *Reconciler) Prefixes() []netip.Prefix {
 	out := make([]netip.Prefix, 0, len(r.advertised))
-	for p := range r.advertised {
-		out = append(out, p)
+	for k := range r.advertised {
+		out = append(out, k.prefix())
 	}
 	return out
 }
@@ -258,8 +260,9 @@ func (r *Reconciler) reconcile(prefixes []netip.Prefix, desired Desired) (failed
 			dropped, empty := a.drop(keyOf(t))
 			switch {
 			case empty:
-				delete(r.advertised, t.Prefix)
-				delete(r.more, t.Prefix)
+				k := prefixKeyOf(t.Prefix)
+				delete(r.advertised, k)
+				delete(r.more, k)
 			case dropped:
 				r.setAdverts(t.Prefix, a)
 			}

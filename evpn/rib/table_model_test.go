@@ -24,6 +24,7 @@ func TestTableMatchesAModel(t *testing.T) {
 	}
 	workers := []netip.Addr{w1, w2, netip.MustParseAddr("192.168.10.13"), netip.MustParseAddr("192.168.10.14")}
 	prefixes := []string{"10.244.1.0/24", "10.244.2.0/24", "10.244.3.0/24", "10.99.0.0/16", "10.244.4.0/24"}
+	communities := [][]uint32{nil, {1}, {1}, {2, 3}}
 	rng := rand.New(rand.NewPCG(1, 2))
 	tab := NewTable(testVRF(), nil)
 	model := map[key]held{}
@@ -34,7 +35,11 @@ func TestTableMatchesAModel(t *testing.T) {
 		switch n := rng.IntN(100); {
 		case n < 50:
 			r := route(w, p.String(), 65000+uint32(rng.IntN(3)))
-			op = fmt.Sprint("update ", w, " ", p, " ", r.ASPath)
+			// Routes of one UPDATE share their attributes' memory; the
+			// table shares what they carry, and must tell them apart.
+			r.MED, r.HasMED = uint32(rng.IntN(2)), rng.IntN(2) == 0
+			r.Communities = communities[rng.IntN(len(communities))]
+			op = fmt.Sprint("update ", w, " ", p, " ", r.ASPath, " ", r.MED, " ", r.Communities)
 			tab.Update(r)
 			model[key{w, p}] = held{route: r}
 		case n < 80:
@@ -78,7 +83,7 @@ func TestTableMatchesAModel(t *testing.T) {
 				staleWant[k.worker]++
 			}
 			e := tab.byWorker[k.worker][k.prefix]
-			if e == nil || !e.route.Equal(h.route) || e.stale != h.stale {
+			if e == nil || !e.route(k.prefix).Equal(h.route) || e.stale != h.stale {
 				t.Fatalf("step %d %s: %s of %s: table has %+v, want %+v", step, op, k.prefix, k.worker, e, h)
 			}
 		}
