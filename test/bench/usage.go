@@ -42,20 +42,20 @@ func statusKB(pid int, keys ...string) ([]int64, error) {
 	if err != nil {
 		return nil, err
 	}
+	fields := map[string]string{}
+	for _, line := range strings.Split(string(status), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			fields[k] = v
+		}
+	}
 	kb := make([]int64, len(keys))
 	for i, key := range keys {
-		found := false
-		for _, line := range strings.Split(string(status), "\n") {
-			if v, ok := strings.CutPrefix(line, key+":"); ok {
-				found = true
-				if kb[i], err = strconv.ParseInt(strings.Fields(v)[0], 10, 64); err != nil {
-					return nil, err
-				}
-				break
-			}
-		}
-		if !found {
+		v, ok := fields[key]
+		if !ok || len(strings.Fields(v)) == 0 {
 			return nil, fmt.Errorf("/proc/%d/status has no %s", pid, key)
+		}
+		if kb[i], err = strconv.ParseInt(strings.Fields(v)[0], 10, 64); err != nil {
+			return nil, err
 		}
 	}
 	return kb, nil
