@@ -31,6 +31,10 @@ type result struct {
 	// Left is how many routes the monitor still held when the withdrawal
 	// was given up (withdrawCap); 0 when it finished.
 	Left int
+	// ConvergedRSSKB is the system's peak resident set when the monitor
+	// first held every route; Usage.PeakRSSKB is its peak over the run,
+	// single changes and the withdrawal included.
+	ConvergedRSSKB int
 }
 
 // withdrawCap bounds how long a withdrawal may take: a run that exceeds it
@@ -247,6 +251,9 @@ func run(b *testing.B, sys string, sc scale, probes int) result {
 	var r result
 	r.Up, r.Converge = e.connect(b)
 	r.UpdatesUp, _ = e.m.Updates()
+	if u, err := UsageOf(pids(e.sut)...); err == nil {
+		r.ConvergedRSSKB = u.PeakRSSKB
+	}
 
 	// Single-change latency with every session up: one new prefix at a time.
 	if probes > 0 {

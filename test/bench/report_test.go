@@ -68,16 +68,17 @@ func writeReport(path string, scales []scale, systems []string) error {
 	b.WriteString(benchMethod)
 	for _, sc := range scales {
 		fmt.Fprintf(&b, "\n## %d workers x %d prefixes (%d routes)\n\n", sc.N, sc.M, sc.N*sc.M)
-		b.WriteString("| | sessions up | converged | UPDATEs up | withdrawn | UPDATEs down | change p50 | change p99 | CPU s | peak RSS | RSS per route |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+		b.WriteString("| | sessions up | converged | UPDATEs up | withdrawn | UPDATEs down | change p50 | change p99 | CPU s | peak RSS: converged | peak RSS: run | RSS per route |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 		for _, sys := range systems {
 			runs := results[sys][sc]
 			if len(runs) == 0 {
 				continue
 			}
 			rss := median(runs, func(r result) float64 { return float64(r.Usage.PeakRSSKB) })
-			usage := "- | - | -"
+			usage := "- | - | - | -"
 			if rss > 0 {
-				usage = fmt.Sprintf("%.1f | %.0f MB | %.1f KB", median(runs, func(r result) float64 { return r.Usage.CPUSeconds }),
+				usage = fmt.Sprintf("%.1f | %.0f MB | %.0f MB | %.1f KB", median(runs, func(r result) float64 { return r.Usage.CPUSeconds }),
+					median(runs, func(r result) float64 { return float64(r.ConvergedRSSKB) })/1024,
 					rss/1024, rss/float64(sc.N*sc.M))
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %.0f | %s | %.0f | %s | %s | %s |\n", sys,
@@ -124,7 +125,10 @@ decodes UPDATEs with GoBGP's packet library and counts prefixes, no RIB).
   processing hold timer (the delay bgpd waits to batch route processing),
   not a cost per route: it does not grow with the table.
 - **CPU s**, **peak RSS**: the system's processes (t5gwd; FRR's zebra and
-  bgpd), CPU over the run, peak resident set (VmHWM) at its end.
+  bgpd), CPU over the run; peak resident set (VmHWM) read when the monitor
+  first holds every route (**converged**) and at the end of the run, single
+  changes and the withdrawal included (**run**). **RSS per route** is the
+  run's peak over the routes.
 - **floor**: the injector's routes straight to the monitor, as IPv4 unicast:
   what injector and monitor cost alone.
 `
