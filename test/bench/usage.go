@@ -50,11 +50,11 @@ func statusKB(pid int, keys ...string) ([]int64, error) {
 	}
 	kb := make([]int64, len(keys))
 	for i, key := range keys {
-		v, ok := fields[key]
-		if !ok || len(strings.Fields(v)) == 0 {
+		f := strings.Fields(fields[key])
+		if len(f) == 0 {
 			return nil, fmt.Errorf("/proc/%d/status has no %s", pid, key)
 		}
-		if kb[i], err = strconv.ParseInt(strings.Fields(v)[0], 10, 64); err != nil {
+		if kb[i], err = strconv.ParseInt(f[0], 10, 64); err != nil {
 			return nil, err
 		}
 	}
