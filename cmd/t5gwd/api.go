@@ -113,11 +113,13 @@ func (d *daemon) apiHandler(reload func(dryRun bool) api.Reload) http.Handler {
 		res := reload(r.URL.Query().Get("dry-run") == "true")
 		writeJSON(w, res, nil)
 	})
-	// Go's profiles (heap, allocs, goroutine, profile for CPU, ...), on the
-	// socket only, so only root and the API's group can take them:
+	// Go's profiles (heap, allocs, goroutine, profile for CPU, trace for the
+	// scheduler's view, ...), on the socket only, so only root and the API's
+	// group can take them:
 	// curl --unix-socket /run/t5gw/t5gwd.sock http://t5gwd/debug/pprof/heap
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	return mux
 }
 

@@ -148,9 +148,10 @@ func skipOrFail(t *testing.T, why string) {
 func TestAPIServesProfiles(t *testing.T) {
 	h := (&daemon{}).apiHandler(func(bool) api.Reload { return api.Reload{} })
 	for path, want := range map[string]string{
-		"/debug/pprof/goroutine?debug=1": "goroutine profile:",
-		"/debug/pprof/heap?debug=1":      "heap profile:",
-		"/debug/pprof/":                  "allocs",
+		"/debug/pprof/goroutine?debug=1":  "goroutine profile:",
+		"/debug/pprof/heap?debug=1":       "heap profile:",
+		"/debug/pprof/":                   "allocs",
+		"/debug/pprof/trace?seconds=0.05": "go 1.", // an execution trace's header
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
