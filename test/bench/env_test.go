@@ -16,7 +16,8 @@ import (
 //	T5GW_BENCH_SCALES   scales instead of the benchmark's own, such as "10x1000,100x1000"
 //	T5GW_BENCH_SYSTEMS  systems instead of the benchmark's own, such as "t5gw,frr"
 //	T5GW_BENCH_BUILDS   other t5gwd binaries, as label=path: "up=bin/t5gwd-upstream"
-//	                    makes the system "t5gw+up" (`make bench-upstream` uses it)
+//	                    makes the system "t5gw+up" (`make bench-upstream` uses it);
+//	                    a relative path is from the repository's root
 //	T5GW_BENCH_DOCS     the directory the reports go to instead of docs/
 //	T5GW_BENCH_PROFILES a directory to keep BenchmarkHeap's heap profiles in
 
@@ -76,9 +77,15 @@ func t5gwdOf(tb testing.TB, sys string) string {
 	if !ok {
 		tb.Fatalf("system %q: no build %q in T5GW_BENCH_BUILDS=%q", sys, label, os.Getenv("T5GW_BENCH_BUILDS"))
 	}
+	if !filepath.IsAbs(path) { // as typed at the repository's root; tests run in test/bench
+		path = filepath.Join("..", "..", path)
+	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		tb.Fatal(err)
+	}
+	if _, err := os.Stat(abs); err != nil {
+		tb.Fatalf("system %q: build %q: %v", sys, label, err)
 	}
 	return abs
 }
