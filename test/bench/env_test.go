@@ -98,11 +98,27 @@ func buildsNote() string {
 		path := bs[label]
 		fmt.Fprintf(&s, "\n`%s+%s` is the t5gwd binary %s", sysT5GW, label, filepath.Base(path))
 		if label == "upstream" {
-			s.WriteString(": this tree on GoBGP with the patches of docs/upstream/series (`make bench-upstream`)")
+			fmt.Fprintf(&s, ": this tree on GoBGP with the %s of docs/upstream/series (`make bench-upstream`)", seriesPatches())
 		}
 		s.WriteString(".\n")
 	}
 	return s.String()
+}
+
+// seriesPatches says how many patches docs/upstream/series lists, which
+// `make bench-upstream` and `make curves-upstream` build on first.
+func seriesPatches() string {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "docs", "upstream", "series"))
+	if err != nil {
+		return "patches"
+	}
+	n := 0
+	for _, line := range strings.Split(string(raw), "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			n++
+		}
+	}
+	return fmt.Sprintf("%d patches", n)
 }
 
 // writtenBy is the make target that writes a report, from target, the one
