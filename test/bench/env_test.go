@@ -49,8 +49,12 @@ func docPath(name string) string {
 	if dir := os.Getenv("T5GW_BENCH_DOCS"); dir != "" {
 		return filepath.Join(dir, name)
 	}
-	return filepath.Join("..", "..", "docs", name)
+	return filepath.Join(repoRoot, "docs", name)
 }
+
+// repoRoot is the repository's root as seen from the benchmarks, which go
+// test runs in test/bench.
+const repoRoot = "../.."
 
 // isT5GW says whether sys is t5gwd: this tree's build or one of
 // T5GW_BENCH_BUILDS.
@@ -77,8 +81,8 @@ func t5gwdOf(tb testing.TB, sys string) string {
 	if !ok {
 		tb.Fatalf("system %q: no build %q in T5GW_BENCH_BUILDS=%q", sys, label, os.Getenv("T5GW_BENCH_BUILDS"))
 	}
-	if !filepath.IsAbs(path) { // as typed at the repository's root; tests run in test/bench
-		path = filepath.Join("..", "..", path)
+	if !filepath.IsAbs(path) { // as typed at the repository's root
+		path = filepath.Join(repoRoot, path)
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -108,7 +112,7 @@ func buildsNote() string {
 // seriesPatches says how many patches docs/upstream/series lists, which
 // `make bench-upstream` and `make curves-upstream` build on first.
 func seriesPatches() string {
-	raw, err := os.ReadFile(filepath.Join("..", "..", "docs", "upstream", "series"))
+	raw, err := os.ReadFile(filepath.Join(repoRoot, "docs", "upstream", "series"))
 	if err != nil {
 		return "patches"
 	}
