@@ -84,7 +84,7 @@ type adverts struct {
 func (r *Reconciler) adverts(p netip.Prefix) (a adverts, had bool) {
 	k := prefixKeyOf(p)
 	a.first, had = r.advertised[k]
-	if had {
+	if had && len(r.more) > 0 { // mostly empty: one route a prefix
 		a.more = r.more[k]
 	}
 	return a, had
@@ -96,7 +96,7 @@ func (r *Reconciler) setAdverts(p netip.Prefix, a adverts) {
 	r.advertised[k] = a.first
 	if len(a.more) > 0 {
 		r.more[k] = a.more
-	} else {
+	} else if len(r.more) > 0 {
 		delete(r.more, k)
 	}
 }
@@ -262,7 +262,9 @@ func (r *Reconciler) reconcile(prefixes []netip.Prefix, desired Desired) (failed
 			case empty:
 				k := prefixKeyOf(t.Prefix)
 				delete(r.advertised, k)
-				delete(r.more, k)
+				if len(r.more) > 0 {
+					delete(r.more, k)
+				}
 			case dropped:
 				r.setAdverts(t.Prefix, a)
 			}
