@@ -145,6 +145,7 @@ type decodedType5 struct {
 	BottomOfStack                  bool
 	RouteTargets                   []string
 	Tunnel                         string
+	AttrTypes                      []int // its UPDATE's path attributes' type codes, in order
 }
 
 // Label is the raw 24-bit label field, which carries the VNI for VXLAN.
@@ -165,6 +166,7 @@ var (
 	reRT     = regexp.MustCompile(`Route Target: (\S+)`)
 	reTunnel = regexp.MustCompile(`Tunnel type: ([^\n]+)`)
 	reNH     = regexp.MustCompile(`Next hop: (\S+)`)
+	reType   = regexp.MustCompile(`Type Code: [^(\n]+\((\d+)\)`)
 )
 
 // tsharkType5 decodes a capture with tshark and returns every advertised
@@ -193,6 +195,10 @@ func tsharkType5(n *lab.Node, capture string) (map[string]decodedType5, error) {
 		}
 		if m := reNH.FindStringSubmatch(body); m != nil {
 			attrs.NextHop = m[1]
+		}
+		for _, m := range reType.FindAllStringSubmatch(update, -1) {
+			code, _ := strconv.Atoi(m[1])
+			attrs.AttrTypes = append(attrs.AttrTypes, code)
 		}
 		for _, nlri := range strings.Split(body, "EVPN NLRI: IP Prefix route")[1:] {
 			d := attrs

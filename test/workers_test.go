@@ -2,6 +2,7 @@ package test
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -96,6 +97,11 @@ func TestWorkersToFRRFabric(t *testing.T) {
 			}
 			if !cmp.Equal(d.RouteTargets, []string{"65000:4001"}) || !strings.HasPrefix(d.Tunnel, "VXLAN") {
 				t.Errorf("%s: decoded route targets %v tunnel %q; want [65000:4001] VXLAN", prefix, d.RouteTargets, d.Tunnel)
+			}
+			// RFC 4271 section 5: a sender SHOULD order the path attributes
+			// by type code.
+			if len(d.AttrTypes) < 4 || !slices.IsSorted(d.AttrTypes) {
+				t.Errorf("%s: path attribute type codes %v; want ORIGIN, AS_PATH, LOCAL_PREF, MP_REACH_NLRI, ... in ascending order", prefix, d.AttrTypes)
 			}
 		}
 	})
