@@ -37,6 +37,7 @@ protocol static pods4 { ipv4; route 10.244.1.0/24 blackhole; }
 protocol bgp t5gw {
   local 192.168.10.11 as 65011;
   neighbor 192.168.10.3 as 65000;
+  passive on; # t5gw dials, so that its own connection is the one to look at
   connect retry time 2;
   ipv4 { import none; export where proto = "pods4"; };
 }
